@@ -1,0 +1,62 @@
+//! Installing the Debian packages that tests and the demo need.
+
+use std::process::{Command, Stdio};
+
+use anyhow::{Context as _, bail};
+
+/// Whether a Debian package is installed.
+fn installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .stderr(Stdio::null())
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout) == "install ok installed")
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+/// Installs the `packages` that are missing, with `apt-get` (as root).
+/// Fails, naming them, when they are missing and cannot be installed.
+pub(crate) fn ensure(packages: &[&str]) -> anyhow::Result<()> {
+    let missing: Vec<&str> = packages.iter().copied().filter(|p| !installed(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let list = missing.join(" ");
+    if !is_root() {
+        bail!(
+            "these Debian packages are missing: {list}; install them with `sudo apt-get install {list}` or run as root"
+        );
+    }
+    eprintln!("xtask: installing Debian packages: {list}");
+    let apt = |args: &[&str]| {
+        Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .with_context(|| format!("running apt-get {}", args.join(" ")))
+    };
+    let status = apt(&["update", "-q"])?;
+    if !status.success() {
+        bail!("`apt-get update` failed ({status}); check the network and /etc/apt/sources.list");
+    }
+    let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
+    args.extend(&missing);
+    let status = apt(&args)?;
+    if !status.success() {
+        bail!("`apt-get install {list}` failed ({status})");
+    }
+    let still_missing: Vec<&str> = missing.into_iter().filter(|p| !installed(p)).collect();
+    if !still_missing.is_empty() {
+        bail!(
+            "apt-get finished but these packages are still not installed: {}",
+            still_missing.join(" ")
+        );
+    }
+    Ok(())
+}
