@@ -1,0 +1,15 @@
+//! The Mimamori center: where silence is noticed.
+//!
+//! Boxes post their check-ins, heartbeats and SOS calls to the box API
+//! (`POST /api/v1/sync`); the center stores each event once, keeps every
+//! resident's next due instant in an index, and its watch engine opens
+//! alerts when check-ins stop (missed days, a silent box) or decline
+//! (わるい several days, vitals out of range, a call requested). Nurses work
+//! the alerts (acknowledge → visit → resolve); unacknowledged alerts escalate;
+//! pauses hold alerts back during hospital stays and trips.
+//!
+//! * [`domain`] — alert kinds and states, pauses, visit outcomes.
+//! * [`watch`] — the rules: pure functions of a resident's facts and `now`.
+
+pub mod domain;
+pub mod watch;

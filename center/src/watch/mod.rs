@@ -1,0 +1,1 @@
+//! The watch engine (being written).
