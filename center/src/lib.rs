@@ -12,4 +12,5 @@
 //! * [`watch`] — the rules: pure functions of a resident's facts and `now`.
 
 pub mod domain;
+pub mod import;
 pub mod watch;
