@@ -20,12 +20,15 @@ enum Origin {
     CheckIn,
     /// No check-in yet: the day of registration.
     Registration,
-    /// The last day of a pause, later than either.
+    /// The day a nurse last resolved a `missed` alert, later than either.
+    Resolved(Timestamp),
+    /// The last day of a pause, later than any of these.
     Pause,
 }
 
 /// Counting starts from the day of `last_check_in` (of registration if none),
-/// or from the last day of the pause if that is later.
+/// or from the last day of the pause or the day a nurse last resolved a
+/// `missed` alert, if later.
 fn base(state: &WatchState, last_check_in: Option<Timestamp>) -> Base {
     let (day, origin) = match last_check_in {
         Some(at) => (local_date(at, &state.tz), Origin::CheckIn),
@@ -34,13 +37,25 @@ fn base(state: &WatchState, last_check_in: Option<Timestamp>) -> Base {
             Origin::Registration,
         ),
     };
-    match state.paused_through {
-        Some(through) if through > day => Base {
-            day: through,
-            origin: Origin::Pause,
-        },
-        _ => Base { day, origin },
+    let mut base = Base { day, origin };
+    if let Some(resolved) = state.resolved_at(AlertKind::Missed) {
+        let day = local_date(resolved, &state.tz);
+        if day > base.day {
+            base = Base {
+                day,
+                origin: Origin::Resolved(resolved),
+            };
+        }
     }
+    if let Some(through) = state.paused_through {
+        if through > base.day {
+            base = Base {
+                day: through,
+                origin: Origin::Pause,
+            };
+        }
+    }
+    base
 }
 
 /// The deadline on the `missed_days`-th day after the base day.
@@ -81,6 +96,10 @@ fn reason(state: &WatchState, base: &Base, now: Timestamp) -> String {
         Origin::Registration => format!(
             "登録から{days}日間記録がありません（登録 {}）",
             day_ja(base.day, year)
+        ),
+        Origin::Resolved(at) => format!(
+            "前回の対応（{}）の後、{days}日間記録がありません（{last}）",
+            moment_ja(at, &state.tz, year)
         ),
         Origin::Pause => format!(
             "見守りの休止（{}まで）の後、{days}日間記録がありません（{last}）",

@@ -96,6 +96,11 @@ pub struct WatchState {
     pub box_contact: Option<BoxContact>,
     /// The resident's alerts that are open or acknowledged (not resolved).
     pub open_alerts: Vec<OpenAlert>,
+    /// When a nurse last resolved an alert of a kind, for the kinds that
+    /// have been (automatic closes do not count). A resolved `missed` or
+    /// `box_offline` alert restarts its counting from then, so that it does
+    /// not open again at once while the silence goes on.
+    pub last_resolved: Vec<(AlertKind, Timestamp)>,
 }
 
 impl WatchState {
@@ -110,6 +115,7 @@ impl WatchState {
             last_check_in: None,
             box_contact: None,
             open_alerts: Vec::new(),
+            last_resolved: Vec::new(),
         }
     }
 
@@ -120,6 +126,15 @@ impl WatchState {
             .iter()
             .filter(|a| a.kind == kind)
             .min_by_key(|a| (a.opened_at, a.id))
+    }
+
+    /// When a nurse last resolved an alert of `kind`.
+    pub fn resolved_at(&self, kind: AlertKind) -> Option<Timestamp> {
+        self.last_resolved
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, at)| *at)
+            .max()
     }
 
     /// Whether the watch is paused on `day` (a day of the resident's
@@ -219,11 +234,13 @@ pub struct PastCheckIn {
 /// escalations (by kind).
 ///
 /// * `missed`: the base day is the latest of the day of the last check-in
-///   (of registration, if none) and the last day of the pause. At the
+///   (of registration, if none), the last day of the pause and the day a
+///   nurse last resolved a `missed` alert. At the
 ///   deadline on the `missed_days`-th day after it, `missed` opens. Because
 ///   counting restarts after a pause, that instant never falls within one.
-/// * `box_offline`: `offline_after` after the box's last contact (its
-///   assignment, if none).
+/// * `box_offline`: `offline_after` after the box's last contact, its
+///   assignment or a nurse's last resolution of `box_offline`, whichever is
+///   latest.
 /// * escalation: `escalate_after` after an alert opened, if it is neither
 ///   acknowledged nor escalated. Once.
 pub fn evaluate(state: &WatchState, t: &Thresholds, now: Timestamp) -> Evaluation {

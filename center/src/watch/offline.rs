@@ -11,7 +11,8 @@ use crate::domain::AlertKind;
 ///
 /// Silence is counted from the box's last contact, or from its assignment
 /// to the resident if that is later (a box handed on from another resident
-/// starts afresh) or the box never called.
+/// starts afresh) or the box never called, or from a nurse's last resolution
+/// of `box_offline` if that is later still.
 pub(super) fn evaluate(
     state: &WatchState,
     t: &Thresholds,
@@ -22,10 +23,17 @@ pub(super) fn evaluate(
     if state.open_alert(AlertKind::BoxOffline).is_some() {
         return None;
     }
-    let (base, heard) = match contact.last_contact {
-        Some(last) if last >= contact.assigned_at => (last, true),
-        _ => (contact.assigned_at, false),
-    };
+    let mut base = (contact.assigned_at, Since::Assigned);
+    if let Some(last) = contact.last_contact.filter(|last| *last >= base.0) {
+        base = (last, Since::Contact);
+    }
+    if let Some(resolved) = state
+        .resolved_at(AlertKind::BoxOffline)
+        .filter(|resolved| *resolved > base.0)
+    {
+        base = (resolved, Since::Resolved);
+    }
+    let (base, since) = base;
     let due = after(base, t.offline_after)?;
     if now < due {
         return Some(due);
@@ -34,13 +42,26 @@ pub(super) fn evaluate(
         let year = local_date(now, &state.tz).year();
         let silent = duration_ja(now.duration_since(base));
         let when = moment_ja(base, &state.tz, year);
-        if heard {
-            format!("端末から{silent}通信がありません（最終通信 {when}）")
-        } else {
-            format!("端末の設置から{silent}通信がありません（設置 {when}）")
+        let last = contact.last_contact.map_or_else(
+            || "通信なし".to_owned(),
+            |last| format!("最終通信 {}", moment_ja(last, &state.tz, year)),
+        );
+        match since {
+            Since::Contact => format!("端末から{silent}通信がありません（{last}）"),
+            Since::Assigned => format!("端末の設置から{silent}通信がありません（設置 {when}）"),
+            Since::Resolved => {
+                format!("前回の対応（{when}）の後、端末から{silent}通信がありません（{last}）")
+            }
         }
     });
     None
+}
+
+/// What silence is counted from.
+enum Since {
+    Assigned,
+    Contact,
+    Resolved,
 }
 
 /// Closes the open `box_offline` alert: the box called at `at`.

@@ -258,3 +258,27 @@ fn a_late_check_in_closes_only_an_alert_it_proves_premature() {
     );
     assert_eq!(again.len(), 1);
 }
+
+#[test]
+fn a_nurse_resolving_missed_restarts_the_count() {
+    let mut state = resident_checked_in("2026-11-02 09:00");
+    state.last_resolved = vec![
+        (AlertKind::Sos, jst("2026-11-09 10:00")),
+        (AlertKind::Missed, jst("2026-11-03 16:00")),
+        (AlertKind::Missed, jst("2026-11-04 16:00")),
+    ];
+    let e = missed_at(&state, jst("2026-11-04 17:00"));
+    assert_eq!(e.actions, []);
+    assert_eq!(e.next_due, Some(jst("2026-11-06 12:00")));
+    let e = missed_at(&state, jst("2026-11-06 12:00"));
+    assert_eq!(
+        e.actions,
+        [open(
+            AlertKind::Missed,
+            "前回の対応（11月4日 16:00）の後、2日間記録がありません（最終記録 11月2日 9:00）"
+        )]
+    );
+    // A resolution before the last check-in changes nothing.
+    state.last_resolved = vec![(AlertKind::Missed, jst("2026-11-01 16:00"))];
+    assert_eq!(due(&state, &Thresholds::default()), jst("2026-11-04 12:00"));
+}

@@ -58,6 +58,31 @@ fn a_box_that_never_called_counts_from_its_assignment() {
 }
 
 #[test]
+fn a_nurse_resolving_box_offline_restarts_the_count() {
+    let mut state = with_box("2026-11-01 08:00", Some("2026-11-02 09:00"));
+    state.last_resolved = vec![(AlertKind::BoxOffline, jst("2026-11-03 10:00"))];
+    let t = Thresholds::default();
+    let e = evaluate(&state, &t, jst("2026-11-03 10:00"));
+    assert_eq!(e.actions, []);
+    assert_eq!(e.next_due, Some(jst("2026-11-04 10:00")));
+    let e = evaluate(&state, &t, jst("2026-11-04 10:00"));
+    assert_eq!(
+        e.actions,
+        [open(
+            AlertKind::BoxOffline,
+            "前回の対応（11月3日 10:00）の後、端末から24時間通信がありません（最終通信 11月2日 9:00）"
+        )]
+    );
+    // A later contact counts from the contact again.
+    state.box_contact = Some(BoxContact {
+        assigned_at: jst("2026-11-01 08:00"),
+        last_contact: Some(jst("2026-11-05 07:00")),
+    });
+    let e = evaluate(&state, &t, jst("2026-11-05 08:00"));
+    assert_eq!(e.next_due, Some(jst("2026-11-06 07:00")));
+}
+
+#[test]
 fn no_box_no_offline_rule() {
     let state = WatchState {
         last_check_in: Some(jst("2026-12-31 09:00")),
