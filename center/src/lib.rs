@@ -11,6 +11,12 @@
 //! * [`domain`] — alert kinds and states, pauses, visit outcomes.
 //! * [`watch`] — the rules: pure functions of a resident's facts and `now`.
 
+pub mod api;
+pub mod cli;
+pub mod clock;
+pub mod config;
 pub mod domain;
 pub mod import;
+pub mod server;
+pub mod store;
 pub mod watch;

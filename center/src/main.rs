@@ -1,53 +1,24 @@
-//! `mimamori-center`, the municipal center.
-//!
-//! It will take check-ins from boxes, notice when they stop or decline,
-//! open alerts for the nurses and mail families. Today it offers the
-//! protocol tools that operators and the tests need.
+//! `mimamori-center`, the municipal center: parses the command line, starts
+//! logging, runs the command, and turns its error chain into an exit code.
 
-use std::io::Read as _;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use mimamori_protocol::{SyncRequest, decode};
-
-/// The Mimamori center.
-#[derive(Debug, Parser)]
-#[command(name = "mimamori-center", version, about)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Checks a box's sync request (JSON on stdin) as the center would read
-    /// it, naming the field when something is wrong.
-    CheckRequest,
-}
+use clap::Parser as _;
+use mimamori_center::cli::{Cli, run};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::CheckRequest => match check_request() {
-            Ok(summary) => {
-                println!("{summary}");
-                ExitCode::SUCCESS
-            }
-            Err(error) => {
-                eprintln!("mimamori-center: {error:#}");
-                ExitCode::FAILURE
-            }
-        },
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("mimamori-center: {error:#}");
+            ExitCode::FAILURE
+        }
     }
-}
-
-fn check_request() -> anyhow::Result<String> {
-    let mut body = Vec::new();
-    std::io::stdin().read_to_end(&mut body)?;
-    let request: SyncRequest = decode(&body)?;
-    Ok(format!(
-        "valid sync request from {}: {} events",
-        request.device_id,
-        request.events.len()
-    ))
 }

@@ -1,0 +1,220 @@
+//! The box API, `/api/v1`, and the health endpoint.
+//!
+//! * `POST /api/v1/sync` — `Authorization: Bearer <box token>`, a
+//!   [`mimamori_protocol::SyncRequest`] in, a
+//!   [`mimamori_protocol::SyncResponse`] out. The answer comes after the
+//!   events are committed to disk.
+//! * `GET /healthz` — 200 when the database takes a transaction, for load
+//!   balancers.
+//!
+//! Errors are JSON, `{"error": "...", "field": "...", "message": "..."}`:
+//! 400 malformed JSON, 422 an invalid field, 401 a missing, unknown or
+//! revoked token, 403 another box's resident, 413 a body over the limit,
+//! 503 storage trouble (try again later; nothing was stored).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use mimamori_protocol::{DecodeError, SyncRequest, decode, encode};
+use serde::Serialize;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::store::{self, StoreError, Writer};
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database writer.
+    pub writer: Writer,
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The center's HTTP routes.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.http.max_body_bytes;
+    Router::new()
+        .route("/api/v1/sync", post(sync))
+        .route("/healthz", get(health))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+/// An error answer.
+#[derive(Debug, Serialize)]
+struct ErrorBody {
+    error: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+    message: String,
+}
+
+/// An error with its HTTP status.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+}
+
+impl ApiError {
+    fn new(
+        status: StatusCode,
+        error: &'static str,
+        field: Option<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            body: ErrorBody {
+                error,
+                field,
+                message: message.into(),
+            },
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, axum::Json(self.body)).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"mimamori\""),
+            );
+        }
+        response
+    }
+}
+
+impl From<DecodeError> for ApiError {
+    fn from(error: DecodeError) -> Self {
+        let field = error.field().map(str::to_owned);
+        match error {
+            DecodeError::Syntax(_) => Self::new(
+                StatusCode::BAD_REQUEST,
+                "malformed",
+                None,
+                error.to_string(),
+            ),
+            DecodeError::UnsupportedVersion { .. } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unsupported_version",
+                field,
+                error.to_string(),
+            ),
+            DecodeError::Field { .. } | DecodeError::Invalid(_) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                field,
+                error.to_string(),
+            ),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unauthorized(message) => {
+                Self::new(StatusCode::UNAUTHORIZED, "unauthorized", None, message)
+            }
+            StoreError::Forbidden { field, message } => {
+                Self::new(StatusCode::FORBIDDEN, "forbidden", field, message)
+            }
+            StoreError::NotFound(message) => {
+                Self::new(StatusCode::NOT_FOUND, "not_found", None, message)
+            }
+            StoreError::Conflict(message) => {
+                Self::new(StatusCode::CONFLICT, "conflict", None, message)
+            }
+            StoreError::Invalid(message) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", None, message)
+            }
+            transient => {
+                tracing::error!("storage failure answering a sync: {transient}");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    None,
+                    "the center cannot store data right now; nothing was stored, try again later",
+                )
+            }
+        }
+    }
+}
+
+fn bearer_token(headers: &HeaderMap) -> Result<String, ApiError> {
+    let unauthorized =
+        |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", None, message);
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| unauthorized("an `Authorization: Bearer <box token>` header is required"))?;
+    let value = value
+        .to_str()
+        .map_err(|_| unauthorized("the Authorization header is not text"))?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <box token>`"))?;
+    Ok(token.to_owned())
+}
+
+async fn sync(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let token = bearer_token(&headers)?;
+    let body = body.map_err(|rejection| {
+        let status = rejection.status();
+        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            format!(
+                "the body is larger than {} bytes; send fewer events per sync",
+                state.config.http.max_body_bytes
+            )
+        } else {
+            rejection.body_text()
+        };
+        ApiError::new(status, "body", None, message)
+    })?;
+    let request: SyncRequest = decode(&body)?;
+    let hash = store::sync::token_hash(&token);
+    let now = state.clock.now();
+    let config = state.config.clone();
+    let (response, applied) = state
+        .writer
+        .run(move |conn| store::sync::sync(conn, &config, &hash, &request, now))
+        .await?;
+    for a in &applied {
+        tracing::info!(resident = a.resident, alert = a.alert, kind = %a.kind, action = a.action, "{}", a.reason);
+    }
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        encode(&response),
+    )
+        .into_response())
+}
+
+async fn health(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    state
+        .writer
+        .run(|conn| Ok(conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))?))
+        .await?;
+    Ok("ok\n")
+}

@@ -1,0 +1,702 @@
+//! The command line: `serve`, `sweep`, and `admin …` for the operator's staff.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Parser, Subcommand};
+use jiff::Timestamp;
+use mimamori_protocol::{CarePlan, MedicationSlot, SyncRequest, TimeOfDay, VitalKind, decode};
+use serde::Serialize;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::domain::{AlertState, PauseReason, VisitOutcome};
+use crate::store::{Store, admin, watch};
+
+/// The Mimamori center.
+#[derive(Debug, Parser)]
+#[command(name = "mimamori-center", version, about)]
+pub struct Cli {
+    /// Configuration file (TOML). Without it, defaults: data in ./data.
+    #[arg(long, global = true, env = "MIMAMORI_CENTER_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
+enum Command {
+    /// Serves the box API and sweeps for due residents.
+    Serve,
+    /// Runs one sweep of the watch engine as of an instant.
+    Sweep {
+        /// The instant, RFC 3339 (default: now).
+        #[arg(long)]
+        at: Option<String>,
+        /// Show what would happen without storing it.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Checks a box's sync request (JSON on stdin), naming the field when
+    /// something is wrong.
+    CheckRequest,
+    /// Administration: boxes, residents, cards, notices, alerts.
+    #[command(subcommand)]
+    Admin(Admin),
+}
+
+#[derive(Debug, Subcommand)]
+enum Admin {
+    /// Set-top boxes.
+    #[command(subcommand)]
+    Box(BoxCommand),
+    /// Residents.
+    #[command(subcommand)]
+    Resident(ResidentCommand),
+    /// Cards that identify residents.
+    #[command(subcommand)]
+    Card(CardCommand),
+    /// Notices shown on every TV.
+    #[command(subcommand)]
+    Notice(NoticeCommand),
+    /// Alerts for the nurses.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
+    /// Health-checkup records.
+    #[command(subcommand)]
+    Checkup(CheckupCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum CheckupCommand {
+    /// Stores every checkup of a CSV file (one row per result), or none.
+    Import {
+        /// The file, with a header row (受診日, 健診名, 項目, 結果, …).
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BoxCommand {
+    /// Registers a box and prints its token (shown only this once).
+    Add {
+        /// The box's device id, e.g. nanbu-0042.
+        device_id: String,
+        /// Where it is installed.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Revokes a box's token.
+    Revoke {
+        /// The box's device id.
+        device_id: String,
+    },
+    /// Lists the boxes.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ResidentCommand {
+    /// Registers a resident.
+    Add(ResidentArgs),
+    /// Lists residents.
+    List {
+        /// Only this district.
+        #[arg(long)]
+        district: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pauses the watch (hospital stay, trip) through a day.
+    Pause {
+        /// The resident's id.
+        id: i64,
+        /// Last day of the pause, YYYY-MM-DD.
+        #[arg(long)]
+        through: String,
+        /// hospital (入院中), travel (旅行中) or other (その他).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Ends a pause.
+    Unpause {
+        /// The resident's id.
+        id: i64,
+    },
+    /// Moves a resident to a box.
+    Assign {
+        /// The resident's id.
+        id: i64,
+        /// The box's device id.
+        #[arg(long = "box")]
+        box_device: String,
+    },
+    /// Registers every resident of a CSV file (UTF-8 or Shift_JIS), or none.
+    Import {
+        /// The file, with a header row (氏名, ふりがな, 地区, …).
+        file: PathBuf,
+    },
+    /// Replaces a resident's care plan.
+    Plan {
+        /// The resident's id.
+        id: i64,
+        #[command(flatten)]
+        plan: PlanArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ResidentArgs {
+    /// 氏名.
+    #[arg(long)]
+    name: String,
+    /// ふりがな.
+    #[arg(long)]
+    kana: String,
+    /// 地区.
+    #[arg(long)]
+    district: String,
+    /// 住所.
+    #[arg(long, default_value = "")]
+    address: String,
+    /// 電話番号.
+    #[arg(long, default_value = "")]
+    phone: String,
+    /// 生年月日, YYYY-MM-DD.
+    #[arg(long)]
+    birth_date: Option<String>,
+    /// The box that serves them.
+    #[arg(long = "box")]
+    box_device: Option<String>,
+    #[command(flatten)]
+    plan: PlanArgs,
+}
+
+#[derive(Debug, Args)]
+struct PlanArgs {
+    /// Medication slots, e.g. 朝,夕 or morning,evening.
+    #[arg(long, default_value = "")]
+    medication: String,
+    /// Measurements to ask for, e.g. 血圧,体温 or blood_pressure,temperature.
+    #[arg(long, default_value = "")]
+    vitals: String,
+    /// Reminder time, HH:MM.
+    #[arg(long, default_value = "09:00")]
+    reminder: String,
+    /// Deadline for the day's check-in, HH:MM.
+    #[arg(long, default_value = "12:00")]
+    deadline: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum CardCommand {
+    /// Binds a card to a resident: a trial card's UID or a JPKI certificate.
+    Bind {
+        /// The resident's id.
+        resident: i64,
+        /// A trial card's UID in hex.
+        #[arg(long, conflicts_with = "cert", required_unless_present = "cert")]
+        uid: Option<String>,
+        /// A JPKI user-authentication certificate file, DER or PEM.
+        #[arg(long)]
+        cert: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum NoticeCommand {
+    /// Publishes a notice to every box.
+    Add {
+        /// One line.
+        #[arg(long)]
+        title: String,
+        /// The text.
+        #[arg(long)]
+        body: String,
+        /// First day shown (default today).
+        #[arg(long)]
+        published: Option<String>,
+        /// Last day shown.
+        #[arg(long)]
+        expires: Option<String>,
+        /// Also on the standby screen.
+        #[arg(long)]
+        important: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AlertsCommand {
+    /// Lists alerts, most urgent first.
+    List {
+        /// open, acknowledged or resolved (default: not resolved).
+        #[arg(long)]
+        state: Option<String>,
+        /// Every state.
+        #[arg(long, conflicts_with = "state")]
+        all: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Acknowledges an alert.
+    Ack {
+        /// The alert's id.
+        id: i64,
+        /// Who.
+        #[arg(long)]
+        by: String,
+    },
+    /// Resolves an alert with a visit record.
+    Resolve {
+        /// The alert's id.
+        id: i64,
+        /// Who visited.
+        #[arg(long)]
+        by: String,
+        /// seen_well (本人確認), not_home (不在), ambulance (救急搬送), other (その他).
+        #[arg(long)]
+        outcome: String,
+        /// Note.
+        #[arg(long, default_value = "")]
+        note: String,
+        /// When the visit took place, RFC 3339 (default now).
+        #[arg(long)]
+        visited_at: Option<String>,
+    },
+}
+
+/// Runs the command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = match &cli.config {
+        Some(path) => {
+            Config::load(path).with_context(|| format!("configuration {}", path.display()))?
+        }
+        None => Config::parse("")?,
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match cli.command {
+        Command::Serve => serve(config, clock),
+        Command::Sweep { at, dry_run, json } => {
+            sweep(&config, at.as_deref(), dry_run, json, clock.now())
+        }
+        Command::CheckRequest => check_request(),
+        Command::Admin(admin) => run_admin(&config, admin, clock.now()),
+    }
+}
+
+fn serve(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.http.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (http.listen)", config.http.listen))?;
+        crate::server::serve(config, clock, listener, crate::server::shutdown_signal()).await
+    })
+}
+
+fn open(config: &Config) -> anyhow::Result<Store> {
+    let path = config.database_path();
+    Store::open(&path).with_context(|| format!("opening the database {}", path.display()))
+}
+
+fn parse_instant(text: &str, what: &str) -> anyhow::Result<Timestamp> {
+    text.parse::<Timestamp>().with_context(|| {
+        format!("{what}: `{text}` is not an RFC 3339 instant such as 2026-12-01T12:00:00+09:00")
+    })
+}
+
+fn parse_date(text: &str, what: &str) -> anyhow::Result<jiff::civil::Date> {
+    text.parse::<jiff::civil::Date>()
+        .with_context(|| format!("{what}: `{text}` is not a date written as YYYY-MM-DD"))
+}
+
+fn sweep(
+    config: &Config,
+    at: Option<&str>,
+    dry_run: bool,
+    json: bool,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    let at = at
+        .map(|a| parse_instant(a, "--at"))
+        .transpose()?
+        .unwrap_or(now);
+    let mut store = open(config)?;
+    let report = if dry_run {
+        store.dry_run(|conn| watch::sweep(conn, config, at))?
+    } else {
+        store.transaction(|conn| watch::sweep(conn, config, at))?
+    };
+    if json {
+        print_json(&report)?;
+    } else {
+        let zoned = at.to_zoned(config.time_zone.clone());
+        println!(
+            "sweep as of {}{}: {} due, {} actions",
+            zoned.strftime("%Y-%m-%d %H:%M %Z"),
+            if dry_run {
+                " (dry run, nothing stored)"
+            } else {
+                ""
+            },
+            report.due,
+            report.applied.len()
+        );
+        for a in &report.applied {
+            println!(
+                "  {:<9} alert {:>5}  resident {:>6}  {:<14} {}",
+                a.action, a.alert, a.resident, a.kind, a.reason
+            );
+        }
+    }
+    Ok(())
+}
+
+fn check_request() -> anyhow::Result<()> {
+    let mut body = Vec::new();
+    std::io::stdin().read_to_end(&mut body)?;
+    let request: SyncRequest = decode(&body)?;
+    println!(
+        "valid sync request from {}: {} events",
+        request.device_id,
+        request.events.len()
+    );
+    Ok(())
+}
+
+fn run_admin(config: &Config, command: Admin, now: Timestamp) -> anyhow::Result<()> {
+    let mut store = open(config)?;
+    match command {
+        Admin::Box(BoxCommand::Add { device_id, label }) => {
+            let token = store.transaction(|c| admin::add_box(c, &device_id, &label, now))?;
+            println!(
+                "box {device_id} registered. Its token (shown only now; put it in the box's configuration):"
+            );
+            println!("{token}");
+        }
+        Admin::Box(BoxCommand::Revoke { device_id }) => {
+            store.transaction(|c| admin::revoke_box(c, config, &device_id, now))?;
+            println!("box {device_id}: token revoked");
+        }
+        Admin::Box(BoxCommand::List { json }) => {
+            let boxes = admin::list_boxes(store.connection())?;
+            if json {
+                print_json(&boxes)?;
+            } else {
+                for b in boxes {
+                    println!(
+                        "{:<20} {:<8} residents {:<2} last contact {:<28} {}",
+                        b.device_id,
+                        if b.revoked { "revoked" } else { "active" },
+                        b.residents,
+                        b.last_contact_at.as_deref().unwrap_or("never"),
+                        b.label
+                    );
+                }
+            }
+        }
+        Admin::Resident(command) => resident(config, &mut store, command, now)?,
+        Admin::Card(CardCommand::Bind {
+            resident,
+            uid,
+            cert,
+        }) => {
+            if let Some(uid) = uid {
+                let uid = uid.parse().map_err(anyhow::Error::msg).context("--uid")?;
+                store.transaction(|c| admin::bind_uid(c, resident, &uid, now))?;
+                println!(
+                    "card {uid} bound to resident {resident} (trial card: weak authentication)"
+                );
+            } else if let Some(path) = cert {
+                let (der, validity) = read_certificate(&path)?;
+                let fp = store
+                    .transaction(|c| admin::bind_certificate(c, resident, &der, validity, now))?;
+                println!("certificate {fp} bound to resident {resident}");
+            }
+        }
+        Admin::Notice(NoticeCommand::Add {
+            title,
+            body,
+            published,
+            expires,
+            important,
+        }) => {
+            let today = now.to_zoned(config.time_zone.clone()).date();
+            let published = published
+                .map(|d| parse_date(&d, "--published"))
+                .transpose()?
+                .unwrap_or(today);
+            let expires = expires.map(|d| parse_date(&d, "--expires")).transpose()?;
+            let id = store.transaction(|c| {
+                admin::add_notice(c, &title, &body, published, expires, important, now)
+            })?;
+            println!("notice {id} published");
+        }
+        Admin::Alerts(command) => alerts(config, &mut store, command, now)?,
+        Admin::Checkup(CheckupCommand::Import { file }) => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let rows = crate::import::parse_checkups(&bytes)
+                .map_err(|e| anyhow::anyhow!("{}: nothing was imported\n{e}", file.display()))?;
+            let n = store
+                .transaction(|c| crate::store::import::import_checkups(c, &rows, now))
+                .map_err(|e| anyhow::anyhow!("{}: nothing was imported\n{e}", file.display()))?;
+            println!("{n} checkups imported from {}", file.display());
+        }
+    }
+    Ok(())
+}
+
+fn resident(
+    config: &Config,
+    store: &mut Store,
+    command: ResidentCommand,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    match command {
+        ResidentCommand::Add(args) => {
+            let new = admin::NewResident {
+                name: args.name,
+                kana: args.kana,
+                district: args.district,
+                address: args.address,
+                phone: args.phone,
+                birth_date: args
+                    .birth_date
+                    .map(|d| parse_date(&d, "--birth-date"))
+                    .transpose()?,
+                care_plan: care_plan(&args.plan)?,
+                box_device: args.box_device,
+            };
+            let id = store.transaction(|c| admin::add_resident(c, config, &new, now))?;
+            println!("resident {id} registered");
+        }
+        ResidentCommand::List { district, json } => {
+            let residents = admin::list_residents(store.connection(), district.as_deref())?;
+            if json {
+                print_json(&residents)?;
+            } else {
+                for r in residents {
+                    println!(
+                        "{:>6}  {:<12} {:<16} {:<10} box {:<16} alerts {} {}",
+                        r.id,
+                        r.name,
+                        r.kana,
+                        r.district,
+                        r.box_device.as_deref().unwrap_or("-"),
+                        r.open_alerts,
+                        r.paused_through
+                            .map(|d| format!("(paused through {d})"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+        }
+        ResidentCommand::Pause {
+            id,
+            through,
+            reason,
+        } => {
+            let through = parse_date(&through, "--through")?;
+            let reason: PauseReason = reason
+                .parse()
+                .map_err(anyhow::Error::msg)
+                .context("--reason")?;
+            store.transaction(|c| admin::pause(c, config, id, Some((through, reason)), now))?;
+            println!(
+                "resident {id}: paused through {through} ({})",
+                reason.label_ja()
+            );
+        }
+        ResidentCommand::Unpause { id } => {
+            store.transaction(|c| admin::pause(c, config, id, None, now))?;
+            println!("resident {id}: watched again");
+        }
+        ResidentCommand::Assign { id, box_device } => {
+            store.transaction(|c| admin::assign_box(c, config, id, Some(&box_device), now))?;
+            println!("resident {id}: served by box {box_device}");
+        }
+        ResidentCommand::Import { file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let rows = crate::import::parse_residents(&bytes)
+                .map_err(|e| anyhow::anyhow!("{}: nothing was imported\n{e}", file.display()))?;
+            let ids = store
+                .transaction(|c| crate::store::import::import_residents(c, config, &rows, now))
+                .map_err(|e| anyhow::anyhow!("{}: nothing was imported\n{e}", file.display()))?;
+            println!(
+                "{} residents imported from {} (ids {}..={})",
+                ids.len(),
+                file.display(),
+                ids.first().copied().unwrap_or(0),
+                ids.last().copied().unwrap_or(0)
+            );
+        }
+        ResidentCommand::Plan { id, plan } => {
+            let plan = care_plan(&plan)?;
+            store.transaction(|c| admin::set_care_plan(c, config, id, &plan, now))?;
+            println!("resident {id}: care plan replaced");
+        }
+    }
+    Ok(())
+}
+
+fn alerts(
+    config: &Config,
+    store: &mut Store,
+    command: AlertsCommand,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    match command {
+        AlertsCommand::List { state, all, json } => {
+            let state: Option<AlertState> = state
+                .map(|s| s.parse().map_err(anyhow::Error::msg))
+                .transpose()?;
+            let mut alerts = admin::list_alerts(store.connection(), state)?;
+            if state.is_none() && !all {
+                alerts.retain(|a| a.state != "resolved");
+            }
+            if json {
+                print_json(&alerts)?;
+            } else {
+                for a in alerts {
+                    println!(
+                        "{:>5}  {:<12} {:<14} {:<12} {}{}  {} ({})",
+                        a.id,
+                        a.state,
+                        a.kind,
+                        a.name,
+                        if a.escalated { "[escalated] " } else { "" },
+                        a.reason,
+                        a.opened_at
+                            .to_zoned(config.time_zone.clone())
+                            .strftime("%Y-%m-%d %H:%M"),
+                        a.district
+                    );
+                }
+            }
+        }
+        AlertsCommand::Ack { id, by } => {
+            store.transaction(|c| admin::acknowledge(c, id, &by, now))?;
+            println!("alert {id} acknowledged by {by}");
+        }
+        AlertsCommand::Resolve {
+            id,
+            by,
+            outcome,
+            note,
+            visited_at,
+        } => {
+            let outcome: VisitOutcome = outcome
+                .parse()
+                .map_err(anyhow::Error::msg)
+                .context("--outcome")?;
+            let at = visited_at
+                .map(|t| parse_instant(&t, "--visited-at"))
+                .transpose()?
+                .unwrap_or(now);
+            let visit = admin::Visit {
+                at,
+                by: by.clone(),
+                outcome,
+                note,
+            };
+            store.transaction(|c| admin::resolve(c, config, id, &visit, now))?;
+            println!("alert {id} resolved by {by}: {}", outcome.label_ja());
+        }
+    }
+    Ok(())
+}
+
+fn care_plan(args: &PlanArgs) -> anyhow::Result<CarePlan> {
+    let items = |text: &str| -> Vec<String> {
+        text.split([',', '、', '・', ' '])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let medication_slots = items(&args.medication)
+        .iter()
+        .map(|s| {
+            MedicationSlot::ALL
+                .iter()
+                .copied()
+                .find(|slot| slot.as_str() == s || slot.label_ja() == s)
+                .with_context(|| format!("--medication: `{s}` is not one of 朝, 昼, 夕, 寝る前"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let all_vitals = [
+        VitalKind::BloodPressure,
+        VitalKind::Temperature,
+        VitalKind::Weight,
+        VitalKind::Steps,
+    ];
+    let vitals = items(&args.vitals)
+        .iter()
+        .map(|s| {
+            all_vitals
+                .iter()
+                .copied()
+                .find(|v| v.as_str() == s || v.label_ja() == s)
+                .with_context(|| format!("--vitals: `{s}` is not one of 血圧, 体温, 体重, 歩数"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let time = |text: &str, what: &str| -> anyhow::Result<TimeOfDay> {
+        text.parse()
+            .map_err(anyhow::Error::msg)
+            .with_context(|| what.to_owned())
+    };
+    let plan = CarePlan {
+        medication_slots,
+        vitals,
+        reminder_at: time(&args.reminder, "--reminder")?,
+        deadline: time(&args.deadline, "--deadline")?,
+    };
+    mimamori_protocol::Validate::validate(&plan)?;
+    Ok(plan)
+}
+
+/// A certificate's validity period: not before, not after (Unix ms).
+type Validity = (i64, i64);
+
+/// Reads a certificate file (DER or PEM) and its validity period.
+fn read_certificate(path: &Path) -> anyhow::Result<(Vec<u8>, Option<Validity>)> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let der = if bytes.starts_with(b"-----BEGIN") {
+        let (_, pem) = x509_parser::pem::parse_x509_pem(&bytes)
+            .map_err(|e| anyhow::anyhow!("{}: not a PEM certificate: {e}", path.display()))?;
+        pem.contents
+    } else {
+        bytes
+    };
+    let (_, cert) = x509_parser::parse_x509_certificate(&der)
+        .map_err(|e| anyhow::anyhow!("{}: not an X.509 certificate: {e}", path.display()))?;
+    let validity = cert.validity();
+    let not_before = validity.not_before.timestamp() * 1000;
+    let not_after = validity.not_after.timestamp() * 1000;
+    if not_before >= not_after {
+        bail!(
+            "{}: the certificate's validity period is empty",
+            path.display()
+        );
+    }
+    Ok((der, Some((not_before, not_after))))
+}
+
+fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

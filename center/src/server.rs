@@ -1,0 +1,108 @@
+//! `mimamori-center serve`: the HTTP API and the periodic sweep.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+
+use crate::api::{AppState, router};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::store::{self, Writer};
+
+/// Serves the center on `listener` until `shutdown` completes, then lets
+/// requests in flight finish and the last commit land.
+pub async fn serve(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let path = config.database_path();
+    let conn =
+        store::open(&path).with_context(|| format!("opening the database {}", path.display()))?;
+    let (writer, writer_thread) = Writer::start(conn);
+    let config = Arc::new(config);
+    let state = AppState {
+        writer: writer.clone(),
+        config: config.clone(),
+        clock: clock.clone(),
+    };
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let sweeper = tokio::spawn(sweep_periodically(
+        writer.clone(),
+        config.clone(),
+        clock,
+        stop_rx,
+    ));
+
+    tracing::info!(address = %listener.local_addr()?, database = %path.display(), "center listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")?;
+
+    let _ = stop_tx.send(true);
+    let _ = sweeper.await;
+    drop(writer);
+    tokio::task::spawn_blocking(move || writer_thread.join())
+        .await
+        .context("waiting for the database writer")?
+        .map_err(|_| anyhow::anyhow!("the database writer thread panicked"))?;
+    tracing::info!("center stopped");
+    Ok(())
+}
+
+async fn sweep_periodically(
+    writer: Writer,
+    config: Arc<Config>,
+    clock: Arc<dyn Clock>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut interval = tokio::time::interval(config.sweep_interval);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let now = clock.now();
+        let config = config.clone();
+        match writer
+            .run(move |conn| store::watch::sweep(conn, &config, now))
+            .await
+        {
+            Ok(report) => {
+                for a in &report.applied {
+                    tracing::info!(resident = a.resident, alert = a.alert, kind = %a.kind, action = a.action, "{}", a.reason);
+                }
+            }
+            Err(e) => tracing::error!("sweep failed: {e}"),
+        }
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,205 @@
+//! The database schema, as numbered migrations.
+//!
+//! `PRAGMA user_version` holds the number of migrations applied. A migration
+//! is never edited once released; a change is a new migration appended here.
+//! Instants are stored as Unix milliseconds (INTEGER), calendar days as
+//! `YYYY-MM-DD` text.
+
+/// Migrations, in order. Index + 1 is the schema version after applying one.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    r#"
+CREATE TABLE counters (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE boxes (
+    id               INTEGER PRIMARY KEY,
+    device_id        TEXT NOT NULL UNIQUE,
+    token_hash       BLOB NOT NULL UNIQUE,
+    label            TEXT NOT NULL DEFAULT '',
+    created_at       INTEGER NOT NULL,
+    revoked_at       INTEGER,
+    last_contact_at  INTEGER,
+    clock_skew_ms    INTEGER,
+    software_version TEXT,
+    residents_rev    INTEGER NOT NULL DEFAULT 0,
+    checkups_rev     INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE residents (
+    id               INTEGER PRIMARY KEY,
+    name             TEXT NOT NULL,
+    kana             TEXT NOT NULL,
+    district         TEXT NOT NULL,
+    address          TEXT NOT NULL DEFAULT '',
+    phone            TEXT NOT NULL DEFAULT '',
+    birth_date       TEXT,
+    box_id           INTEGER REFERENCES boxes(id),
+    box_assigned_at  INTEGER,
+    care_plan        TEXT NOT NULL,
+    overrides        TEXT NOT NULL DEFAULT '{}',
+    paused_through   TEXT,
+    pause_reason     TEXT,
+    watched_since    INTEGER NOT NULL,
+    last_check_in_at INTEGER,
+    last_check_in_on TEXT,
+    streak_days      INTEGER NOT NULL DEFAULT 0,
+    points           INTEGER NOT NULL DEFAULT 0,
+    next_due         INTEGER,
+    created_at       INTEGER NOT NULL
+);
+CREATE INDEX residents_due ON residents(next_due) WHERE next_due IS NOT NULL;
+CREATE INDEX residents_box ON residents(box_id);
+CREATE INDEX residents_kana ON residents(kana);
+
+CREATE TABLE cards (
+    id          INTEGER PRIMARY KEY,
+    resident_id INTEGER NOT NULL REFERENCES residents(id),
+    kind        TEXT NOT NULL CHECK (kind IN ('jpki', 'card_uid')),
+    fingerprint BLOB UNIQUE,
+    certificate BLOB,
+    not_before  INTEGER,
+    not_after   INTEGER,
+    uid         BLOB UNIQUE,
+    created_at  INTEGER NOT NULL,
+    CHECK ((kind = 'jpki') = (fingerprint IS NOT NULL)),
+    CHECK ((kind = 'card_uid') = (uid IS NOT NULL))
+);
+CREATE INDEX cards_resident ON cards(resident_id);
+
+CREATE TABLE events (
+    id           BLOB PRIMARY KEY,
+    box_id       INTEGER NOT NULL REFERENCES boxes(id),
+    resident_id  INTEGER,
+    kind         TEXT NOT NULL,
+    recorded_at  TEXT NOT NULL,
+    boot_id      BLOB NOT NULL,
+    seq          INTEGER NOT NULL,
+    received_at  INTEGER NOT NULL,
+    corrected_at INTEGER NOT NULL,
+    body         TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX events_box_seq ON events(box_id, seq);
+
+CREATE TABLE check_ins (
+    event_id       BLOB PRIMARY KEY REFERENCES events(id),
+    resident_id    INTEGER NOT NULL REFERENCES residents(id),
+    at             INTEGER NOT NULL,
+    local_date     TEXT NOT NULL,
+    condition      TEXT NOT NULL,
+    call_requested INTEGER NOT NULL,
+    systolic       INTEGER,
+    diastolic      INTEGER,
+    pulse          INTEGER,
+    temperature    INTEGER,
+    weight         INTEGER,
+    steps          INTEGER,
+    weak_auth      INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX check_ins_resident_at ON check_ins(resident_id, at);
+
+CREATE TABLE heartbeats (
+    event_id         BLOB PRIMARY KEY REFERENCES events(id),
+    box_id           INTEGER NOT NULL REFERENCES boxes(id),
+    at               INTEGER NOT NULL,
+    uptime_s         INTEGER NOT NULL,
+    room_temperature INTEGER,
+    room_humidity    INTEGER,
+    tv_power         TEXT,
+    software_version TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX heartbeats_box_at ON heartbeats(box_id, at);
+
+CREATE TABLE rejected_events (
+    event_id    BLOB PRIMARY KEY,
+    box_id      INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    reason      TEXT NOT NULL,
+    message     TEXT NOT NULL,
+    body        TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE alerts (
+    id              INTEGER PRIMARY KEY,
+    resident_id     INTEGER NOT NULL REFERENCES residents(id),
+    kind            TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+    reason          TEXT NOT NULL,
+    opened_at       INTEGER NOT NULL,
+    acknowledged_at INTEGER,
+    acknowledged_by TEXT,
+    escalated_at    INTEGER,
+    resolved_at     INTEGER,
+    resolved_by     TEXT,
+    visit_at        INTEGER,
+    visit_outcome   TEXT,
+    visit_note      TEXT
+);
+CREATE UNIQUE INDEX alerts_one_open ON alerts(resident_id, kind) WHERE state != 'resolved';
+CREATE INDEX alerts_state ON alerts(state, opened_at);
+
+CREATE TABLE alert_events (
+    id       INTEGER PRIMARY KEY,
+    alert_id INTEGER NOT NULL REFERENCES alerts(id),
+    at       INTEGER NOT NULL,
+    actor    TEXT NOT NULL,
+    action   TEXT NOT NULL,
+    note     TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX alert_events_alert ON alert_events(alert_id);
+
+CREATE TABLE notices (
+    id           INTEGER PRIMARY KEY,
+    title        TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    published_on TEXT NOT NULL,
+    expires_on   TEXT,
+    important    INTEGER NOT NULL DEFAULT 0,
+    withdrawn_at INTEGER,
+    created_at   INTEGER NOT NULL
+);
+
+CREATE TABLE checkups (
+    id          INTEGER PRIMARY KEY,
+    resident_id INTEGER NOT NULL REFERENCES residents(id),
+    examined_on TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    items       TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    UNIQUE (resident_id, examined_on, title)
+);
+
+CREATE TABLE points_ledger (
+    id          INTEGER PRIMARY KEY,
+    resident_id INTEGER NOT NULL REFERENCES residents(id),
+    at          INTEGER NOT NULL,
+    points      INTEGER NOT NULL,
+    reason      TEXT NOT NULL,
+    event_id    BLOB
+);
+CREATE INDEX points_ledger_resident ON points_ledger(resident_id, at);
+
+CREATE TABLE family_contacts (
+    id          INTEGER PRIMARY KEY,
+    resident_id INTEGER NOT NULL REFERENCES residents(id),
+    name        TEXT NOT NULL,
+    email       TEXT NOT NULL,
+    relation    TEXT NOT NULL,
+    policy      TEXT NOT NULL CHECK (policy IN ('every_check_in', 'daily_digest', 'concerns_only')),
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX family_contacts_resident ON family_contacts(resident_id);
+
+CREATE TABLE staff (
+    id         INTEGER PRIMARY KEY,
+    login      TEXT NOT NULL UNIQUE,
+    name       TEXT NOT NULL,
+    role       TEXT NOT NULL CHECK (role IN ('nurse', 'admin')),
+    districts  TEXT NOT NULL DEFAULT '[]',
+    email      TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL
+);
+"#,
+];

@@ -1,0 +1,5 @@
+//! The box API over real HTTP on 127.0.0.1, against a SQLite file.
+
+mod alerts;
+mod harness;
+mod sync;

@@ -1,0 +1,337 @@
+//! The `mimamori-center` binary as an operator runs it: admin commands, the
+//! server as a real process (killed with SIGKILL and restarted), sweeps as of
+//! a chosen instant, and configuration errors.
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mimamori-center");
+
+fn center(config: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn ok(config: &Path, args: &[&str]) -> String {
+    let out = center(config, args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Server(Child);
+
+impl Server {
+    fn start(config: &Path, url: &str) -> Server {
+        // Wrapped at once: the guard kills and waits on every path.
+        let server = Server(
+            Command::new(BIN)
+                .arg("--config")
+                .arg(config)
+                .arg("serve")
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if http::blocking_get_ok(&format!("{url}/healthz")) {
+                return server;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the center did not answer on {url} within 20 s");
+    }
+
+    fn kill(mut self) {
+        self.0.kill().unwrap(); // SIGKILL
+        self.0.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Plain blocking HTTP for a test without an async runtime.
+mod http {
+    pub(crate) fn blocking_get_ok(url: &str) -> bool {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            ::reqwest::get(url)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        })
+    }
+
+    pub(crate) fn post(
+        url: &str,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let response = ::reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .json(body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json().await.unwrap())
+        })
+    }
+}
+
+fn sync_body(resident: i64, call: bool) -> Value {
+    json!({
+        "protocol": "1.0",
+        "device_id": "nanbu-0001",
+        "sent_at": "2026-11-29T09:00:05+09:00",
+        "events": [{
+            "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+            "recorded_at": "2026-11-29T09:00:00+09:00",
+            "boot_id": "6d1c9e3a-0d7f-4a59-9b3e-2f4f7b0c1a22",
+            "seq": 1,
+            "body": {
+                "type": "check_in", "resident": resident, "condition": "fair",
+                "call_requested": call,
+                "auth": {"method": "card_uid", "uid": "04A1B2C3"}
+            }
+        }]
+    })
+}
+
+#[test]
+fn an_operator_registers_a_household_and_the_server_survives_sigkill() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let config = tmp.path().join("center.toml");
+    std::fs::write(
+        &config,
+        format!("data_dir = \"data\"\n[http]\nlisten = \"127.0.0.1:{port}\"\n"),
+    )
+    .unwrap();
+
+    let out = ok(
+        &config,
+        &[
+            "admin",
+            "box",
+            "add",
+            "nanbu-0001",
+            "--label",
+            "東町 山田様宅",
+        ],
+    );
+    let token = out.lines().nth(1).unwrap().trim().to_owned();
+    assert!(token.starts_with("mmb_"), "{out}");
+    let again = center(&config, &["admin", "box", "add", "nanbu-0001"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already registered"));
+
+    let out = ok(
+        &config,
+        &[
+            "admin",
+            "resident",
+            "add",
+            "--name",
+            "山田 花子",
+            "--kana",
+            "やまだ はなこ",
+            "--district",
+            "東町",
+            "--medication",
+            "朝,夕",
+            "--vitals",
+            "血圧",
+            "--box",
+            "nanbu-0001",
+        ],
+    );
+    assert_eq!(out.trim(), "resident 1 registered");
+    ok(
+        &config,
+        &["admin", "card", "bind", "1", "--uid", "04A1B2C3"],
+    );
+    let listed: Value =
+        serde_json::from_str(&ok(&config, &["admin", "resident", "list", "--json"])).unwrap();
+    assert_eq!(listed[0]["box_device"], "nanbu-0001");
+
+    let server = Server::start(&config, &url);
+    let (status, response) = http::post(&format!("{url}/api/v1/sync"), &token, &sync_body(1, true));
+    assert_eq!(status, 200, "{response}");
+    server.kill();
+
+    // After SIGKILL: the acked check-in is there, and a resend is a duplicate.
+    let server = Server::start(&config, &url);
+    let (status, response) = http::post(&format!("{url}/api/v1/sync"), &token, &sync_body(1, true));
+    assert_eq!(status, 200, "{response}");
+    assert_eq!(response["acked"][0], "0f8fad5b-d9cb-469f-a165-70867728950e");
+    let listed: Value =
+        serde_json::from_str(&ok(&config, &["admin", "resident", "list", "--json"])).unwrap();
+    assert!(listed[0]["last_check_in_at"].is_string(), "{listed}");
+    drop(server);
+}
+
+#[test]
+fn configuration_errors_name_the_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("center.toml");
+    std::fs::write(&config, "[watch]\nmissed_dayz = 3\n").unwrap();
+    let out = center(&config, &["admin", "box", "list"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("missed_dayz"), "{err}");
+    assert!(err.contains("center.toml"), "{err}");
+
+    let missing = tmp.path().join("nowhere.toml");
+    let out = center(&missing, &["admin", "box", "list"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read the configuration file"));
+}
+
+#[test]
+fn import_then_sweep_as_of_a_later_day_then_work_the_alert() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("center.toml");
+    std::fs::write(&config, "data_dir = \"data\"\n").unwrap();
+    ok(&config, &["admin", "box", "add", "nanbu-0200"]);
+    let csv = tmp.path().join("residents.csv");
+    std::fs::write(
+        &csv,
+        "氏名,フリガナ,地区,生年月日,服薬,端末,カードUID\n\
+         山田 花子,ヤマダ ハナコ,東町,昭和16年4月1日,\"朝,夕\",nanbu-0200,04A1B2C3\n\
+         佐藤 トメ,サトウ トメ,西町,1938/2/11,,,\n",
+    )
+    .unwrap();
+    let out = ok(
+        &config,
+        &["admin", "resident", "import", csv.to_str().unwrap()],
+    );
+    assert!(out.starts_with("2 residents imported"), "{out}");
+    // The same file again: nothing is imported, every line is named.
+    let again = center(
+        &config,
+        &["admin", "resident", "import", csv.to_str().unwrap()],
+    );
+    assert!(!again.status.success());
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("nothing was imported"), "{err}");
+    assert!(
+        err.contains("2行目") && err.contains("3行目") && err.contains("既に登録されています"),
+        "{err}"
+    );
+
+    #[allow(clippy::disallowed_methods)] // the CLI registered them at the real now
+    let now = jiff::Timestamp::now();
+    let later = (now + jiff::SignedDuration::from_hours(24 * 4)).to_string();
+    let dry: Value = serde_json::from_str(&ok(
+        &config,
+        &["sweep", "--at", &later, "--dry-run", "--json"],
+    ))
+    .unwrap();
+    let kinds: Vec<&str> = dry["applied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "missed").count(), 2, "{dry}");
+    assert!(
+        kinds.contains(&"box_offline"),
+        "the box never synced: {dry}"
+    );
+    let none: Value =
+        serde_json::from_str(&ok(&config, &["admin", "alerts", "list", "--json"])).unwrap();
+    assert_eq!(none, json!([]), "a dry run stores nothing");
+
+    let text = ok(&config, &["sweep", "--at", &later]);
+    assert!(text.contains("opened") && text.contains("missed"), "{text}");
+    let open: Value =
+        serde_json::from_str(&ok(&config, &["admin", "alerts", "list", "--json"])).unwrap();
+    let missed = open
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "missed")
+        .unwrap();
+    let id = missed["id"].as_i64().unwrap().to_string();
+    assert!(
+        missed["reason"]
+            .as_str()
+            .unwrap()
+            .contains("記録がありません"),
+        "{missed}"
+    );
+
+    ok(
+        &config,
+        &["admin", "alerts", "ack", &id, "--by", "保健師 田中"],
+    );
+    let twice = center(
+        &config,
+        &["admin", "alerts", "ack", &id, "--by", "保健師 田中"],
+    );
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("is acknowledged"));
+    let out = ok(
+        &config,
+        &[
+            "admin",
+            "alerts",
+            "resolve",
+            &id,
+            "--by",
+            "保健師 田中",
+            "--outcome",
+            "本人確認",
+            "--note",
+            "お元気でした",
+        ],
+    );
+    assert!(out.contains("本人確認"), "{out}");
+    let all: Value = serde_json::from_str(&ok(
+        &config,
+        &["admin", "alerts", "list", "--all", "--json"],
+    ))
+    .unwrap();
+    let resolved = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"].as_i64().unwrap().to_string() == id)
+        .unwrap();
+    assert_eq!(resolved["state"], "resolved");
+}
