@@ -19,12 +19,14 @@ const BIN: &str = env!("CARGO_BIN_EXE_mimamori-center");
 struct Options {
     connections: usize,
     seconds: u64,
+    households: usize,
 }
 
 fn options() -> Options {
     let mut o = Options {
         connections: 64,
         seconds: 10,
+        households: 4096,
     };
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -32,6 +34,7 @@ fn options() -> Options {
         match args[i].as_str() {
             "--connections" => o.connections = args[i + 1].parse().expect("--connections N"),
             "--seconds" => o.seconds = args[i + 1].parse().expect("--seconds N"),
+            "--households" => o.households = args[i + 1].parse().expect("--households N"),
             _ => {}
         }
         i += if args[i].starts_with("--connections") || args[i].starts_with("--seconds") {
@@ -59,12 +62,14 @@ fn main() {
     .unwrap();
     let config = Config::load(&config_path).unwrap();
 
-    // One box and resident per connection, registered directly.
+    // Households (a box and its resident), registered directly; the
+    // connections take turns over them, so each resident checks in about
+    // as often as a real one would during the run.
     let now: jiff::Timestamp = "2026-11-29T00:00:00Z".parse().unwrap();
     let mut store = Store::open(&config.database_path()).unwrap();
     let households: Vec<(String, String, i64, String)> = store
         .transaction(|c| {
-            (0..o.connections)
+            (0..o.households.max(o.connections))
                 .map(|i| {
                     let device = format!("bench-{i:04}");
                     let token = admin::add_box(c, &device, "", now)?;
@@ -118,22 +123,27 @@ fn main() {
         let measure_from = start + warmup;
         let end = measure_from + Duration::from_secs(o.seconds);
         let households = Arc::new(households);
+        let connections = o.connections;
         let mut tasks = Vec::new();
         for i in 0..o.connections {
             let households = households.clone();
             let url = url.clone();
             tasks.push(tokio::spawn(async move {
-                let (device, token, resident, uid) = &households[i];
                 let client = reqwest::Client::builder().pool_max_idle_per_host(1).build().unwrap();
                 let mut latencies = Vec::new();
-                let mut known = serde_json::json!({});
+                let mut known = std::collections::HashMap::<usize, serde_json::Value>::new();
                 let mut seq = 0u64;
+                let mut turn = i;
                 loop {
                     let sent = Instant::now();
                     if sent >= end {
                         break;
                     }
                     seq += 1;
+                    let h = turn % households.len();
+                    turn += connections;
+                    let (device, token, resident, uid) = &households[h];
+                    let known = known.entry(h).or_insert_with(|| serde_json::json!({}));
                     let body = serde_json::json!({
                         "protocol": "1.0", "device_id": device, "sent_at": "2026-11-29T09:00:05+09:00",
                         "events": [{
@@ -146,7 +156,7 @@ fn main() {
                                      "vitals": {"blood_pressure": {"systolic_mmhg": 128, "diastolic_mmhg": 80}},
                                      "auth": {"method": "card_uid", "uid": uid}}
                         }],
-                        "known": known,
+                        "known": known.clone(),
                     });
                     let response = client
                         .post(format!("{url}/api/v1/sync"))
@@ -183,8 +193,8 @@ fn main() {
     let n = report.len();
     let pct = |p: f64| report[((n as f64 * p) as usize).min(n - 1)];
     println!(
-        "ingest: {} connections, {} s measured, one check-in per request, every ack durable",
-        o.connections, o.seconds
+        "ingest: {} connections over {} households, {} s measured, one check-in per request, every ack durable",
+        o.connections, o.households, o.seconds
     );
     println!("  requests:   {n}");
     println!(

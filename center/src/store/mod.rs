@@ -87,6 +87,9 @@ pub fn open(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // 32 MiB of page cache (the default is 2 MiB): the hot parts of the
+    // indexes stay in memory under load.
+    conn.pragma_update(None, "cache_size", -32_768)?;
     migrate(&mut conn)?;
     Ok(conn)
 }

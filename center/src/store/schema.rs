@@ -98,7 +98,9 @@ CREATE TABLE check_ins (
     steps          INTEGER,
     weak_auth      INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX check_ins_resident_at ON check_ins(resident_id, at);
+-- Covering the event rules' look-back (no row lookups), and the day test.
+CREATE INDEX check_ins_resident_at ON check_ins(resident_id, at, condition, weight);
+CREATE INDEX check_ins_resident_day ON check_ins(resident_id, local_date);
 
 CREATE TABLE heartbeats (
     event_id         BLOB PRIMARY KEY REFERENCES events(id),
@@ -139,6 +141,7 @@ CREATE TABLE alerts (
 );
 CREATE UNIQUE INDEX alerts_one_open ON alerts(resident_id, kind) WHERE state != 'resolved';
 CREATE INDEX alerts_state ON alerts(state, opened_at);
+CREATE INDEX alerts_resident ON alerts(resident_id, state, kind);
 
 CREATE TABLE alert_events (
     id       INTEGER PRIMARY KEY,

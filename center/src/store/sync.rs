@@ -58,10 +58,8 @@ pub fn sync(
     let skew_ms = ms(now)
         - request.sent_at.unix_seconds() * 1000
         - i64::from(request.sent_at.nanosecond() / 1_000_000);
-    conn.execute(
-        "UPDATE boxes SET last_contact_at = ?1, clock_skew_ms = ?2 WHERE id = ?3",
-        params![ms(now), skew_ms, the_box.id],
-    )?;
+    conn.prepare_cached("UPDATE boxes SET last_contact_at = ?1, clock_skew_ms = ?2 WHERE id = ?3")?
+        .execute(params![ms(now), skew_ms, the_box.id])?;
 
     let mut acked = Vec::with_capacity(request.events.len());
     let mut rejected = Vec::new();
@@ -75,10 +73,7 @@ pub fn sync(
 
     // Any sync is a sign of life: box_offline closes, offline deadlines move.
     for &resident in &residents {
-        let (state, _) = watch::load_state(conn, config, resident)?;
-        let actions = rules::on_box_contact(&state, now);
-        applied.extend(watch::apply(conn, resident, &actions, now)?);
-        applied.extend(watch::refresh(conn, config, resident, now)?);
+        applied.extend(watch::refresh_after_contact(conn, config, resident, now)?);
     }
 
     let response = respond(
@@ -185,18 +180,18 @@ fn store_event(
 
     if let EventBody::CheckIn(check_in) = &event.body {
         if let Some(rejection) = check_card(conn, check_in, corrected)? {
-            conn.execute(
+            conn.prepare_cached(
                 "INSERT INTO rejected_events (event_id, box_id, received_at, reason, message, body)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    id,
-                    the_box.id,
-                    ms(now),
-                    reason_name(rejection.0),
-                    rejection.1,
-                    body
-                ],
-            )?;
+            )?
+            .execute(params![
+                id,
+                the_box.id,
+                ms(now),
+                reason_name(rejection.0),
+                rejection.1,
+                body
+            ])?;
             tracing::warn!(event = %event.id, box_id = %the_box.device_id, "check-in rejected: {}", rejection.1);
             return Ok(Stored::Rejected(RejectedEvent {
                 id: event.id,
@@ -367,7 +362,7 @@ fn store_check_in(
         check_in.auth.is_weak(),
     ])?;
 
-    award_points(
+    let (points, streak) = award_points(
         conn,
         config,
         resident,
@@ -377,17 +372,24 @@ fn store_check_in(
         first_of_day,
         at,
     )?;
-    conn.execute(
-        "UPDATE residents SET last_check_in_at = MAX(COALESCE(last_check_in_at, 0), ?1) WHERE id = ?2",
-        params![ms(at), resident],
-    )?;
+    conn.prepare_cached(
+        "UPDATE residents
+            SET last_check_in_at = MAX(COALESCE(last_check_in_at, 0), ?1),
+                points = points + ?2,
+                streak_days = COALESCE(?3, streak_days),
+                last_check_in_on = CASE WHEN ?3 IS NULL THEN last_check_in_on ELSE ?4 END
+          WHERE id = ?5",
+    )?
+    .execute(params![ms(at), points, streak, day.to_string(), resident])?;
 
     let actions = rules::on_check_in(check_in, at, &history, &state, &thresholds);
     applied.extend(watch::apply(conn, resident, &actions, now)?);
     Ok(())
 }
 
-/// Health points and the streak, for the first check-in of a day.
+/// Health points and the streak for the first check-in of a day, written to
+/// the ledger. Returns the points and the new streak (`None`: unchanged) for
+/// the caller to store with the rest of the resident's row.
 #[allow(clippy::too_many_arguments)]
 fn award_points(
     conn: &Connection,
@@ -398,15 +400,13 @@ fn award_points(
     day: jiff::civil::Date,
     first_of_day: bool,
     at: Timestamp,
-) -> Result<()> {
+) -> Result<(i64, Option<u32>)> {
     if !first_of_day {
-        return Ok(());
+        return Ok((0, None));
     }
-    let (last_on, streak): (Option<String>, u32) = conn.query_row(
-        "SELECT last_check_in_on, streak_days FROM residents WHERE id = ?1",
-        [resident],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )?;
+    let (last_on, streak): (Option<String>, u32) = conn
+        .prepare_cached("SELECT last_check_in_on, streak_days FROM residents WHERE id = ?1")?
+        .query_row([resident], |row| Ok((row.get(0)?, row.get(1)?)))?;
     let last_on = last_on.and_then(|d| d.parse::<jiff::civil::Date>().ok());
     let streak = match last_on {
         Some(last) if last >= day => None, // a late, older check-in: the streak stands
@@ -418,26 +418,18 @@ fn award_points(
     if !check_in.vitals.is_empty() {
         awards.push((p.vitals, "測定値の記録"));
     }
-    if let Some(streak) = streak {
-        if p.streak_every_days > 0 && streak % p.streak_every_days == 0 {
-            awards.push((p.streak_bonus, "連続記録ボーナス"));
-        }
-        conn.execute(
-            "UPDATE residents SET last_check_in_on = ?1, streak_days = ?2 WHERE id = ?3",
-            params![day.to_string(), streak, resident],
-        )?;
+    if streak.is_some_and(|s| p.streak_every_days > 0 && s % p.streak_every_days == 0) {
+        awards.push((p.streak_bonus, "連続記録ボーナス"));
     }
+    let mut total = 0;
     for (points, reason) in awards.into_iter().filter(|(p, _)| *p != 0) {
         conn.prepare_cached(
             "INSERT INTO points_ledger (resident_id, at, points, reason, event_id) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
         .execute(params![resident, ms(at), points, reason, event.id.0.as_bytes().as_slice()])?;
-        conn.execute(
-            "UPDATE residents SET points = points + ?1 WHERE id = ?2",
-            params![points, resident],
-        )?;
+        total += points;
     }
-    Ok(())
+    Ok((total, streak))
 }
 
 fn store_heartbeat(
@@ -464,10 +456,8 @@ fn store_heartbeat(
         }),
         heartbeat.software_version,
     ])?;
-    conn.execute(
-        "UPDATE boxes SET software_version = ?1 WHERE id = ?2",
-        params![heartbeat.software_version, box_id],
-    )?;
+    conn.prepare_cached("UPDATE boxes SET software_version = ?1 WHERE id = ?2")?
+        .execute(params![heartbeat.software_version, box_id])?;
     Ok(())
 }
 
@@ -492,11 +482,9 @@ fn respond(
             items: resident_infos(conn, residents)?,
         })
     };
-    let notices_rev: i64 = conn.query_row(
-        "SELECT value FROM counters WHERE name = 'notices_rev'",
-        [],
-        |row| row.get(0),
-    )?;
+    let notices_rev: i64 = conn
+        .prepare_cached("SELECT value FROM counters WHERE name = 'notices_rev'")?
+        .query_row([], |row| row.get(0))?;
     let notices_rev = Revision(u64::try_from(notices_rev).unwrap_or(0));
     let today = now.to_zoned(config.time_zone.clone()).date();
     let notices = if known.notices == Some(notices_rev) {
@@ -544,11 +532,9 @@ pub(crate) fn to_wire(at: Timestamp) -> mimamori_protocol::Timestamp {
 fn resident_infos(conn: &Connection, residents: &[i64]) -> Result<Vec<ResidentInfo>> {
     let mut infos = Vec::with_capacity(residents.len());
     for &id in residents {
-        let (name, kana, care_plan): (String, String, String) = conn.query_row(
-            "SELECT name, kana, care_plan FROM residents WHERE id = ?1",
-            [id],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-        )?;
+        let (name, kana, care_plan): (String, String, String) = conn
+            .prepare_cached("SELECT name, kana, care_plan FROM residents WHERE id = ?1")?
+            .query_row([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
         let care_plan: CarePlan = serde_json::from_str(&care_plan)
             .map_err(|e| StoreError::Invalid(format!("resident {id}: stored care plan: {e}")))?;
         let cards = conn
@@ -650,11 +636,13 @@ fn checkups_of(conn: &Connection, residents: &[i64]) -> Result<Vec<CheckupRecord
 }
 
 fn standing(conn: &Connection, resident: i64, today: jiff::civil::Date) -> Result<Standing> {
-    let (points, streak, last_on): (i64, u32, Option<String>) = conn.query_row(
-        "SELECT points, streak_days, last_check_in_on FROM residents WHERE id = ?1",
-        [resident],
-        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-    )?;
+    let (points, streak, last_on): (i64, u32, Option<String>) = conn
+        .prepare_cached(
+            "SELECT points, streak_days, last_check_in_on FROM residents WHERE id = ?1",
+        )?
+        .query_row([resident], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
     let last_on = last_on.and_then(|d| d.parse::<jiff::civil::Date>().ok());
     // A streak whose last day is before yesterday is broken.
     let alive = last_on.is_some_and(|d| d >= today.yesterday().unwrap_or(today));

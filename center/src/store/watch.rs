@@ -32,11 +32,11 @@ pub(crate) fn load_state(
     resident: i64,
 ) -> Result<(WatchState, Thresholds)> {
     let row = conn
-        .query_row(
-            "SELECT r.care_plan, r.overrides, r.paused_through, r.watched_since, r.last_check_in_at,
+        .prepare_cached("SELECT r.care_plan, r.overrides, r.paused_through, r.watched_since, r.last_check_in_at,
                     r.box_id, r.box_assigned_at, b.last_contact_at, b.revoked_at
                FROM residents r LEFT JOIN boxes b ON b.id = r.box_id
-              WHERE r.id = ?1",
+              WHERE r.id = ?1")?
+.query_row(
             [resident],
             |row| {
                 Ok((
@@ -138,12 +138,13 @@ pub(crate) fn apply(
     for action in actions {
         match action {
             Action::Open { kind, reason } => {
-                let inserted = conn.execute(
-                    "INSERT INTO alerts (resident_id, kind, state, reason, opened_at)
+                let inserted = conn
+                    .prepare_cached(
+                        "INSERT INTO alerts (resident_id, kind, state, reason, opened_at)
                      VALUES (?1, ?2, 'open', ?3, ?4)
                      ON CONFLICT DO NOTHING",
-                    params![resident, kind.as_str(), reason, ms(now)],
-                )?;
+                    )?
+                    .execute(params![resident, kind.as_str(), reason, ms(now)])?;
                 if inserted == 0 {
                     continue; // one open alert per resident and kind
                 }
@@ -159,8 +160,8 @@ pub(crate) fn apply(
             }
             Action::Escalate { alert, reason } => {
                 let kind = alert_kind(conn, *alert)?;
-                let changed = conn.execute(
-                    "UPDATE alerts SET escalated_at = ?1 WHERE id = ?2 AND escalated_at IS NULL AND state = 'open'",
+                let changed = conn.prepare_cached("UPDATE alerts SET escalated_at = ?1 WHERE id = ?2 AND escalated_at IS NULL AND state = 'open'")?
+.execute(
                     params![ms(now), alert.0],
                 )?;
                 if changed > 0 {
@@ -176,9 +177,9 @@ pub(crate) fn apply(
             }
             Action::Close { alert, reason } => {
                 let kind = alert_kind(conn, *alert)?;
-                let changed = conn.execute(
-                    "UPDATE alerts SET state = 'resolved', resolved_at = ?1, resolved_by = 'system'
-                      WHERE id = ?2 AND state != 'resolved'",
+                let changed = conn.prepare_cached("UPDATE alerts SET state = 'resolved', resolved_at = ?1, resolved_by = 'system'
+                      WHERE id = ?2 AND state != 'resolved'")?
+.execute(
                     params![ms(now), alert.0],
                 )?;
                 if changed > 0 {
@@ -199,9 +200,8 @@ pub(crate) fn apply(
 
 fn alert_kind(conn: &Connection, alert: AlertId) -> Result<AlertKind> {
     let kind: String = conn
-        .query_row("SELECT kind FROM alerts WHERE id = ?1", [alert.0], |row| {
-            row.get(0)
-        })
+        .prepare_cached("SELECT kind FROM alerts WHERE id = ?1")?
+        .query_row([alert.0], |row| row.get(0))
         .optional()?
         .ok_or_else(|| StoreError::NotFound(format!("alert {alert} does not exist")))?;
     kind.parse().map_err(StoreError::Invalid)
@@ -216,10 +216,10 @@ pub(crate) fn history(
     action: &str,
     note: &str,
 ) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO alert_events (alert_id, at, actor, action, note) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![alert, ms(at), actor, action, note],
-    )?;
+    )?
+    .execute(params![alert, ms(at), actor, action, note])?;
     Ok(())
 }
 
@@ -231,19 +231,45 @@ pub(crate) fn refresh(
     resident: i64,
     now: Timestamp,
 ) -> Result<Vec<Applied>> {
+    refresh_after(conn, config, resident, now, None)
+}
+
+/// [`refresh`], first handling a contact from the resident's box at `now`
+/// (which closes `box_offline`).
+pub(crate) fn refresh_after_contact(
+    conn: &Connection,
+    config: &Config,
+    resident: i64,
+    now: Timestamp,
+) -> Result<Vec<Applied>> {
+    refresh_after(conn, config, resident, now, Some(now))
+}
+
+fn refresh_after(
+    conn: &Connection,
+    config: &Config,
+    resident: i64,
+    now: Timestamp,
+    mut contact: Option<Timestamp>,
+) -> Result<Vec<Applied>> {
     let mut applied = Vec::new();
     // Applying an action changes the facts (an alert is now open), so
     // evaluate again until nothing more is due. Each round handles at least
     // one kind, so this ends within a few rounds.
-    for _ in 0..AlertKind::ALL.len() + 1 {
+    for _ in 0..AlertKind::ALL.len() + 2 {
         let (state, thresholds) = load_state(conn, config, resident)?;
+        if let Some(at) = contact.take() {
+            let done = apply(conn, resident, &watch::on_box_contact(&state, at), now)?;
+            if !done.is_empty() {
+                applied.extend(done);
+                continue; // the facts changed: load them again
+            }
+        }
         let evaluation = watch::evaluate(&state, &thresholds, now);
         let done = apply(conn, resident, &evaluation.actions, now)?;
         if done.is_empty() {
-            conn.execute(
-                "UPDATE residents SET next_due = ?1 WHERE id = ?2",
-                params![evaluation.next_due.map(ms), resident],
-            )?;
+            conn.prepare_cached("UPDATE residents SET next_due = ?1 WHERE id = ?2")?
+                .execute(params![evaluation.next_due.map(ms), resident])?;
             return Ok(applied);
         }
         applied.extend(done);

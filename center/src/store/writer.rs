@@ -74,14 +74,15 @@ impl Writer {
 }
 
 fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-    conn.execute_batch("SAVEPOINT work")?;
+    conn.prepare_cached("SAVEPOINT work")?.execute([])?;
     match f(conn) {
         Ok(value) => {
-            conn.execute_batch("RELEASE work")?;
+            conn.prepare_cached("RELEASE work")?.execute([])?;
             Ok(value)
         }
         Err(error) => {
-            conn.execute_batch("ROLLBACK TO work; RELEASE work")?;
+            conn.prepare_cached("ROLLBACK TO work")?.execute([])?;
+            conn.prepare_cached("RELEASE work")?.execute([])?;
             Err(error)
         }
     }
