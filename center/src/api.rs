@@ -26,13 +26,13 @@ use serde::Serialize;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::store::{self, StoreError, Writer};
+use crate::store::{self, CenterStore, StoreError};
 
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    /// The database writer.
-    pub writer: Writer,
+    /// Storage.
+    pub store: Arc<dyn CenterStore>,
     /// The configuration.
     pub config: Arc<Config>,
     /// The clock.
@@ -196,11 +196,7 @@ async fn sync(
     let request: SyncRequest = decode(&body)?;
     let hash = store::sync::token_hash(&token);
     let now = state.clock.now();
-    let config = state.config.clone();
-    let (response, applied) = state
-        .writer
-        .run(move |conn| store::sync::sync(conn, &config, &hash, &request, now))
-        .await?;
+    let (response, applied) = state.store.sync(hash, request, now).await?;
     for a in &applied {
         tracing::info!(resident = a.resident, alert = a.alert, kind = %a.kind, action = a.action, "{}", a.reason);
     }
@@ -212,9 +208,6 @@ async fn sync(
 }
 
 async fn health(State(state): State<AppState>) -> Result<&'static str, ApiError> {
-    state
-        .writer
-        .run(|conn| Ok(conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))?))
-        .await?;
+    state.store.health().await?;
     Ok("ok\n")
 }

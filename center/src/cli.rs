@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::domain::{AlertState, PauseReason, VisitOutcome};
-use crate::store::{Store, admin, watch};
+use crate::store::{Store, admin, people, watch};
 
 /// The Mimamori center.
 #[derive(Debug, Parser)]
@@ -71,6 +71,68 @@ enum Admin {
     /// Health-checkup records.
     #[command(subcommand)]
     Checkup(CheckupCommand),
+    /// Family contacts who get mail.
+    #[command(subcommand)]
+    Family(FamilyCommand),
+    /// Nurses and administrators.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum FamilyCommand {
+    /// Adds a family contact to a resident.
+    Add {
+        /// The resident's id.
+        resident: i64,
+        /// The contact's name.
+        #[arg(long)]
+        name: String,
+        /// Their email address.
+        #[arg(long)]
+        email: String,
+        /// 続柄, e.g. 長女.
+        #[arg(long, default_value = "")]
+        relation: String,
+        /// every_check_in (毎回), daily_digest (毎日まとめて) or concerns_only (気になる時だけ).
+        #[arg(long, default_value = "daily_digest")]
+        policy: String,
+    },
+    /// Lists family contacts.
+    List {
+        /// Only this resident's.
+        resident: Option<i64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StaffCommand {
+    /// Adds a nurse or an administrator.
+    Add {
+        /// Login name.
+        login: String,
+        /// Full name.
+        #[arg(long)]
+        name: String,
+        /// nurse (保健師) or admin (管理者).
+        #[arg(long)]
+        role: String,
+        /// Districts, e.g. 東町,西町 (required for nurses).
+        #[arg(long, default_value = "")]
+        districts: String,
+        /// Where alert mail goes.
+        #[arg(long, default_value = "")]
+        email: String,
+    },
+    /// Lists staff.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,6 +203,41 @@ enum ResidentCommand {
         /// The box's device id.
         #[arg(long = "box")]
         box_device: String,
+    },
+    /// Changes a resident's particulars.
+    Edit {
+        /// The resident's id.
+        id: i64,
+        /// 氏名.
+        #[arg(long)]
+        name: Option<String>,
+        /// ふりがな.
+        #[arg(long)]
+        kana: Option<String>,
+        /// 地区.
+        #[arg(long)]
+        district: Option<String>,
+        /// 住所.
+        #[arg(long)]
+        address: Option<String>,
+        /// 電話番号.
+        #[arg(long)]
+        phone: Option<String>,
+        /// 生年月日, YYYY-MM-DD.
+        #[arg(long)]
+        birth_date: Option<String>,
+    },
+    /// Shows or sets a resident's own thresholds, e.g. --set missed_days=3
+    /// --set offline_after=12h; --clear returns to the global ones.
+    Thresholds {
+        /// The resident's id.
+        id: i64,
+        /// KEY=VALUE, keys as in the [watch] section of the configuration.
+        #[arg(long = "set")]
+        set: Vec<String>,
+        /// Forget every override first.
+        #[arg(long)]
+        clear: bool,
     },
     /// Registers every resident of a CSV file (UTF-8 or Shift_JIS), or none.
     Import {
@@ -445,6 +542,70 @@ fn run_admin(config: &Config, command: Admin, now: Timestamp) -> anyhow::Result<
             println!("notice {id} published");
         }
         Admin::Alerts(command) => alerts(config, &mut store, command, now)?,
+        Admin::Family(FamilyCommand::Add {
+            resident,
+            name,
+            email,
+            relation,
+            policy,
+        }) => {
+            let policy: people::FamilyPolicy = policy
+                .parse()
+                .map_err(anyhow::Error::msg)
+                .context("--policy")?;
+            let id = store.transaction(|c| {
+                people::add_family(c, resident, &name, &email, &relation, policy, now)
+            })?;
+            println!("family contact {id} added to resident {resident}");
+        }
+        Admin::Family(FamilyCommand::List { resident, json }) => {
+            let contacts = people::list_family(store.connection(), resident)?;
+            if json {
+                print_json(&contacts)?;
+            } else {
+                for c in contacts {
+                    println!(
+                        "{:>5}  resident {:>6}  {} ({}) <{}>  {}",
+                        c.id, c.resident, c.name, c.relation, c.email, c.policy
+                    );
+                }
+            }
+        }
+        Admin::Staff(StaffCommand::Add {
+            login,
+            name,
+            role,
+            districts,
+            email,
+        }) => {
+            let role: people::Role = role.parse().map_err(anyhow::Error::msg).context("--role")?;
+            let districts: Vec<String> = districts
+                .split([',', '、'])
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned)
+                .collect();
+            store.transaction(|c| {
+                people::add_staff(c, &login, &name, role, &districts, &email, now)
+            })?;
+            println!("staff {login} added");
+        }
+        Admin::Staff(StaffCommand::List { json }) => {
+            let staff = people::list_staff(store.connection())?;
+            if json {
+                print_json(&staff)?;
+            } else {
+                for s in staff {
+                    println!(
+                        "{:<16} {:<8} {}  {}",
+                        s.login,
+                        s.role,
+                        s.name,
+                        s.districts.join(",")
+                    );
+                }
+            }
+        }
         Admin::Checkup(CheckupCommand::Import { file }) => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
@@ -527,6 +688,57 @@ fn resident(
         ResidentCommand::Assign { id, box_device } => {
             store.transaction(|c| admin::assign_box(c, config, id, Some(&box_device), now))?;
             println!("resident {id}: served by box {box_device}");
+        }
+        ResidentCommand::Edit {
+            id,
+            name,
+            kana,
+            district,
+            address,
+            phone,
+            birth_date,
+        } => {
+            let edit = admin::ResidentEdit {
+                name,
+                kana,
+                district,
+                address,
+                phone,
+                birth_date: birth_date
+                    .map(|d| parse_date(&d, "--birth-date"))
+                    .transpose()?,
+            };
+            store.transaction(|c| admin::edit_resident(c, id, &edit))?;
+            println!("resident {id}: updated");
+        }
+        ResidentCommand::Thresholds { id, set, clear } => {
+            let current = admin::overrides(store.connection(), id)?;
+            let mut value = if clear {
+                serde_json::json!({})
+            } else {
+                serde_json::to_value(&current)?
+            };
+            for item in &set {
+                let (key, raw) = item
+                    .split_once('=')
+                    .with_context(|| format!("--set {item}: expected KEY=VALUE"))?;
+                let parsed: toml::Value = toml::from_str(&format!("v = {raw}"))
+                    .or_else(|_| toml::from_str(&format!("v = {:?}", raw)))
+                    .with_context(|| format!("--set {item}"))?;
+                let parsed = parsed.get("v").cloned().context("value")?;
+                value[key.trim()] = serde_json::to_value(parsed)?;
+            }
+            let overrides: crate::watch::Overrides =
+                serde_json::from_value(value).context("--set: unknown key or wrong value")?;
+            if set.is_empty() && !clear {
+                print_json(&overrides)?;
+            } else {
+                store.transaction(|c| admin::set_overrides(c, config, id, &overrides, now))?;
+                println!(
+                    "resident {id}: own thresholds {}",
+                    serde_json::to_string(&overrides)?
+                );
+            }
         }
         ResidentCommand::Import { file } => {
             let bytes =

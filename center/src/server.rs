@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use crate::api::{AppState, router};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::store::{self, Writer};
+use crate::store::{self, CenterStore, SqliteStore, Writer};
 
 /// Serves the center on `listener` until `shutdown` completes, then lets
 /// requests in flight finish and the last commit land.
@@ -24,15 +24,16 @@ pub async fn serve(
         store::open(&path).with_context(|| format!("opening the database {}", path.display()))?;
     let (writer, writer_thread) = Writer::start(conn);
     let config = Arc::new(config);
+    let backend: Arc<dyn CenterStore> = Arc::new(SqliteStore::new(writer.clone(), config.clone()));
     let state = AppState {
-        writer: writer.clone(),
+        store: backend.clone(),
         config: config.clone(),
         clock: clock.clone(),
     };
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let sweeper = tokio::spawn(sweep_periodically(
-        writer.clone(),
+        backend.clone(),
         config.clone(),
         clock,
         stop_rx,
@@ -46,6 +47,8 @@ pub async fn serve(
 
     let _ = stop_tx.send(true);
     let _ = sweeper.await;
+    // The last handles of the writer go here; then its thread ends.
+    drop(backend);
     drop(writer);
     tokio::task::spawn_blocking(move || writer_thread.join())
         .await
@@ -56,7 +59,7 @@ pub async fn serve(
 }
 
 async fn sweep_periodically(
-    writer: Writer,
+    store: Arc<dyn CenterStore>,
     config: Arc<Config>,
     clock: Arc<dyn Clock>,
     mut stop: tokio::sync::watch::Receiver<bool>,
@@ -68,12 +71,7 @@ async fn sweep_periodically(
             _ = interval.tick() => {}
             _ = stop.changed() => return,
         }
-        let now = clock.now();
-        let config = config.clone();
-        match writer
-            .run(move |conn| store::watch::sweep(conn, &config, now))
-            .await
-        {
+        match store.sweep(clock.now()).await {
             Ok(report) => {
                 for a in &report.applied {
                     tracing::info!(resident = a.resident, alert = a.alert, kind = %a.kind, action = a.action, "{}", a.reason);

@@ -335,3 +335,151 @@ fn import_then_sweep_as_of_a_later_day_then_work_the_alert() {
         .unwrap();
     assert_eq!(resolved["state"], "resolved");
 }
+
+#[test]
+fn residents_are_edited_and_get_their_own_thresholds_family_and_staff() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("center.toml");
+    std::fs::write(&config, "data_dir = \"data\"\n").unwrap();
+    ok(
+        &config,
+        &[
+            "admin",
+            "resident",
+            "add",
+            "--name",
+            "佐藤 トメ",
+            "--kana",
+            "さとう とめ",
+            "--district",
+            "西町",
+        ],
+    );
+    ok(
+        &config,
+        &[
+            "admin",
+            "resident",
+            "edit",
+            "1",
+            "--district",
+            "東町",
+            "--phone",
+            "0859-00-0000",
+        ],
+    );
+    let listed: Value =
+        serde_json::from_str(&ok(&config, &["admin", "resident", "list", "--json"])).unwrap();
+    assert_eq!(listed[0]["district"], "東町");
+    let empty = center(&config, &["admin", "resident", "edit", "1", "--name", " "]);
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("`name` must not be empty"));
+
+    let out = ok(
+        &config,
+        &[
+            "admin",
+            "resident",
+            "thresholds",
+            "1",
+            "--set",
+            "missed_days=3",
+            "--set",
+            "offline_after=12h",
+            "--set",
+            "temperature_high=37.5",
+        ],
+    );
+    assert!(out.contains("\"missed_days\":3"), "{out}");
+    let shown: Value =
+        serde_json::from_str(&ok(&config, &["admin", "resident", "thresholds", "1"])).unwrap();
+    assert_eq!(shown["missed_days"], 3);
+    assert_eq!(shown["temperature_high"], 37.5);
+    let bad = center(
+        &config,
+        &[
+            "admin",
+            "resident",
+            "thresholds",
+            "1",
+            "--set",
+            "mised_days=3",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("mised_days"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    let cleared: Value = serde_json::from_str(
+        &ok(
+            &config,
+            &["admin", "resident", "thresholds", "1", "--clear"],
+        )
+        .replace("resident 1: own thresholds ", ""),
+    )
+    .unwrap();
+    assert_eq!(cleared["missed_days"], Value::Null);
+
+    ok(
+        &config,
+        &[
+            "admin",
+            "family",
+            "add",
+            "1",
+            "--name",
+            "佐藤 花",
+            "--email",
+            "hana@example.jp",
+            "--relation",
+            "長女",
+            "--policy",
+            "毎日まとめて",
+        ],
+    );
+    let bad = center(
+        &config,
+        &[
+            "admin",
+            "family",
+            "add",
+            "1",
+            "--name",
+            "佐藤 花",
+            "--email",
+            "hana.example.jp",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not an email address"));
+    let family: Value =
+        serde_json::from_str(&ok(&config, &["admin", "family", "list", "1", "--json"])).unwrap();
+    assert_eq!(family[0]["policy"], "daily_digest");
+    assert_eq!(family.as_array().unwrap().len(), 1);
+
+    ok(
+        &config,
+        &[
+            "admin",
+            "staff",
+            "add",
+            "tanaka",
+            "--name",
+            "田中 保健師",
+            "--role",
+            "保健師",
+            "--districts",
+            "東町,西町",
+        ],
+    );
+    let no_district = center(
+        &config,
+        &[
+            "admin", "staff", "add", "suzuki", "--name", "鈴木", "--role", "nurse",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&no_district.stderr).contains("at least one district"));
+    let staff: Value =
+        serde_json::from_str(&ok(&config, &["admin", "staff", "list", "--json"])).unwrap();
+    assert_eq!(staff[0]["districts"], json!(["東町", "西町"]));
+}

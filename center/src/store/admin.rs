@@ -590,3 +590,80 @@ fn alert_state_error(conn: &Connection, alert: i64, wanted: &str) -> Result<Stor
         }
     })
 }
+
+/// Changes of a resident's particulars; `None` keeps a field.
+#[derive(Debug, Clone, Default)]
+pub struct ResidentEdit {
+    /// 氏名.
+    pub name: Option<String>,
+    /// ふりがな.
+    pub kana: Option<String>,
+    /// 地区.
+    pub district: Option<String>,
+    /// 住所.
+    pub address: Option<String>,
+    /// 電話番号.
+    pub phone: Option<String>,
+    /// 生年月日.
+    pub birth_date: Option<jiff::civil::Date>,
+}
+
+/// Changes a resident's particulars.
+pub fn edit_resident(conn: &Connection, resident: i64, edit: &ResidentEdit) -> Result<()> {
+    ensure_resident(conn, resident)?;
+    for (field, value) in [
+        ("name", &edit.name),
+        ("kana", &edit.kana),
+        ("district", &edit.district),
+    ] {
+        if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            return Err(StoreError::Invalid(format!("`{field}` must not be empty")));
+        }
+    }
+    conn.execute(
+        "UPDATE residents SET name = COALESCE(?1, name), kana = COALESCE(?2, kana),
+                district = COALESCE(?3, district), address = COALESCE(?4, address),
+                phone = COALESCE(?5, phone), birth_date = COALESCE(?6, birth_date)
+          WHERE id = ?7",
+        params![
+            edit.name.as_deref().map(str::trim),
+            edit.kana.as_deref().map(str::trim),
+            edit.district.as_deref().map(str::trim),
+            edit.address,
+            edit.phone,
+            edit.birth_date.map(|d| d.to_string()),
+            resident
+        ],
+    )?;
+    touch_box(conn, box_of(conn, resident)?)
+}
+
+/// Sets a resident's own thresholds (see [`crate::watch::Overrides`]), and
+/// re-evaluates them at once.
+pub fn set_overrides(
+    conn: &Connection,
+    config: &Config,
+    resident: i64,
+    overrides: &crate::watch::Overrides,
+    now: Timestamp,
+) -> Result<()> {
+    ensure_resident(conn, resident)?;
+    let text = serde_json::to_string(overrides).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    conn.execute(
+        "UPDATE residents SET overrides = ?1 WHERE id = ?2",
+        params![text, resident],
+    )?;
+    watch::refresh(conn, config, resident, now)?;
+    Ok(())
+}
+
+/// A resident's own thresholds.
+pub fn overrides(conn: &Connection, resident: i64) -> Result<crate::watch::Overrides> {
+    ensure_resident(conn, resident)?;
+    let text: String = conn.query_row(
+        "SELECT overrides FROM residents WHERE id = ?1",
+        [resident],
+        |row| row.get(0),
+    )?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Invalid(format!("stored overrides: {e}")))
+}

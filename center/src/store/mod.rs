@@ -9,7 +9,9 @@
 //! get their answers.
 
 pub mod admin;
+mod backend;
 pub mod import;
+pub mod people;
 mod schema;
 pub mod sync;
 pub mod watch;
@@ -20,6 +22,7 @@ use std::path::Path;
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension as _};
 
+pub use backend::{BoxFuture, CenterStore, SqliteStore};
 pub use writer::Writer;
 
 /// Why a store operation failed.

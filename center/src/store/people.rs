@@ -1,0 +1,254 @@
+//! The people around a resident: family contacts who get mail, and the
+//! center's staff (nurses and administrators) with their districts.
+
+use jiff::Timestamp;
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+use super::{Result, StoreError, ms};
+
+/// What a family contact wants to receive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FamilyPolicy {
+    /// A mail for every check-in.
+    EveryCheckIn,
+    /// One mail a day with the week as a table.
+    DailyDigest,
+    /// Only when an alert opens.
+    ConcernsOnly,
+}
+
+impl FamilyPolicy {
+    /// The name in the database and the CLI.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FamilyPolicy::EveryCheckIn => "every_check_in",
+            FamilyPolicy::DailyDigest => "daily_digest",
+            FamilyPolicy::ConcernsOnly => "concerns_only",
+        }
+    }
+}
+
+impl std::str::FromStr for FamilyPolicy {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "every_check_in" | "毎回" => Ok(FamilyPolicy::EveryCheckIn),
+            "daily_digest" | "毎日まとめて" => Ok(FamilyPolicy::DailyDigest),
+            "concerns_only" | "気になる時だけ" => Ok(FamilyPolicy::ConcernsOnly),
+            _ => Err(format!(
+                "`{text}` is not a policy; one of every_check_in (毎回), daily_digest (毎日まとめて), concerns_only (気になる時だけ)"
+            )),
+        }
+    }
+}
+
+/// A light check of an email address: one `@`, something before it, a dot
+/// in the domain, no spaces. The mail server has the last word.
+pub fn check_email(email: &str) -> Result<()> {
+    let bad = || StoreError::Invalid(format!("`{email}` is not an email address"));
+    let (local, domain) = email.split_once('@').ok_or_else(bad)?;
+    let ok = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok { Ok(()) } else { Err(bad()) }
+}
+
+/// Adds a family contact to a resident; returns its id.
+pub fn add_family(
+    conn: &Connection,
+    resident: i64,
+    name: &str,
+    email: &str,
+    relation: &str,
+    policy: FamilyPolicy,
+    now: Timestamp,
+) -> Result<i64> {
+    check_email(email)?;
+    if name.trim().is_empty() {
+        return Err(StoreError::Invalid(
+            "the contact's name must not be empty".into(),
+        ));
+    }
+    let exists = conn
+        .prepare_cached("SELECT 1 FROM residents WHERE id = ?1")?
+        .exists([resident])?;
+    if !exists {
+        return Err(StoreError::NotFound(format!(
+            "resident {resident} does not exist"
+        )));
+    }
+    conn.execute(
+        "INSERT INTO family_contacts (resident_id, name, email, relation, policy, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            resident,
+            name.trim(),
+            email,
+            relation,
+            policy.as_str(),
+            ms(now)
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// A family contact as listed.
+#[derive(Debug, Serialize)]
+pub struct FamilyContact {
+    /// Its id.
+    pub id: i64,
+    /// The resident.
+    pub resident: i64,
+    /// The contact's name.
+    pub name: String,
+    /// Where mail goes.
+    pub email: String,
+    /// 続柄, e.g. 長女.
+    pub relation: String,
+    /// What they receive.
+    pub policy: String,
+}
+
+/// Family contacts, of one resident or of all.
+pub fn list_family(conn: &Connection, resident: Option<i64>) -> Result<Vec<FamilyContact>> {
+    conn.prepare(
+        "SELECT id, resident_id, name, email, relation, policy FROM family_contacts
+          WHERE ?1 IS NULL OR resident_id = ?1 ORDER BY resident_id, id",
+    )?
+    .query_map([resident], |row| {
+        Ok(FamilyContact {
+            id: row.get(0)?,
+            resident: row.get(1)?,
+            name: row.get(2)?,
+            email: row.get(3)?,
+            relation: row.get(4)?,
+            policy: row.get(5)?,
+        })
+    })?
+    .collect::<std::result::Result<_, _>>()
+    .map_err(StoreError::from)
+}
+
+/// A staff member's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A public health nurse: her districts only.
+    Nurse,
+    /// An administrator: everything.
+    Admin,
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "nurse" | "保健師" => Ok(Role::Nurse),
+            "admin" | "管理者" => Ok(Role::Admin),
+            _ => Err(format!(
+                "`{text}` is not a role; one of nurse (保健師), admin (管理者)"
+            )),
+        }
+    }
+}
+
+/// Adds a staff member; returns their id.
+pub fn add_staff(
+    conn: &Connection,
+    login: &str,
+    name: &str,
+    role: Role,
+    districts: &[String],
+    email: &str,
+    now: Timestamp,
+) -> Result<i64> {
+    if login.is_empty()
+        || !login
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        return Err(StoreError::Invalid(format!(
+            "`{login}` is not a login name: use letters, digits, . _ -"
+        )));
+    }
+    if !email.is_empty() {
+        check_email(email)?;
+    }
+    if role == Role::Nurse && districts.is_empty() {
+        return Err(StoreError::Invalid(
+            "a nurse needs at least one district (--districts)".into(),
+        ));
+    }
+    let districts =
+        serde_json::to_string(districts).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let inserted = conn.execute(
+        "INSERT INTO staff (login, name, role, districts, email, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (login) DO NOTHING",
+        params![login, name, if role == Role::Admin { "admin" } else { "nurse" }, districts, email, ms(now)],
+    )?;
+    if inserted == 0 {
+        return Err(StoreError::Conflict(format!(
+            "staff login {login} already exists"
+        )));
+    }
+    Ok(conn.last_insert_rowid())
+}
+
+/// A staff member as listed.
+#[derive(Debug, Serialize)]
+pub struct Staff {
+    /// Login name.
+    pub login: String,
+    /// Full name.
+    pub name: String,
+    /// nurse or admin.
+    pub role: String,
+    /// Districts (a nurse sees only these).
+    pub districts: Vec<String>,
+    /// Where alert mail goes.
+    pub email: String,
+}
+
+/// Every staff member.
+pub fn list_staff(conn: &Connection) -> Result<Vec<Staff>> {
+    conn.prepare("SELECT login, name, role, districts, email FROM staff ORDER BY login")?
+        .query_map([], |row| {
+            let districts: String = row.get(3)?;
+            Ok(Staff {
+                login: row.get(0)?,
+                name: row.get(1)?,
+                role: row.get(2)?,
+                districts: serde_json::from_str(&districts).unwrap_or_default(),
+                email: row.get(4)?,
+            })
+        })?
+        .collect::<std::result::Result<_, _>>()
+        .map_err(StoreError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_addresses() {
+        assert!(check_email("hanako@example.jp").is_ok());
+        assert!(check_email("hanako.yamada+mimamori@mail.example.co.jp").is_ok());
+        for bad in [
+            "hanako",
+            "@example.jp",
+            "hanako@jp",
+            "hanako@example.jp.",
+            "han ako@example.jp",
+            "a@b@c.jp",
+        ] {
+            assert!(check_email(bad).is_err(), "{bad}");
+        }
+    }
+}
