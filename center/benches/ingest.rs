@@ -147,7 +147,7 @@ fn main() {
                     let body = serde_json::json!({
                         "protocol": "1.0", "device_id": device, "sent_at": "2026-11-29T09:00:05+09:00",
                         "events": [{
-                            "id": uuid::Uuid::new_v4().to_string(),
+                            "id": uuid::Uuid::now_v7().to_string(),
                             "recorded_at": "2026-11-29T09:00:00+09:00",
                             "boot_id": "6d1c9e3a-0d7f-4a59-9b3e-2f4f7b0c1a22",
                             "seq": seq,

@@ -119,7 +119,7 @@ impl FakeBox {
     fn event(&mut self, at: Timestamp, body: EventBody) -> anyhow::Result<Event> {
         self.seq += 1;
         Ok(Event {
-            id: EventId::new_random(),
+            id: EventId::generate(),
             recorded_at: wire(at)?,
             boot_id: self.boot,
             seq: self.seq,
