@@ -211,3 +211,81 @@ async fn health(State(state): State<AppState>) -> Result<&'static str, ApiError>
     state.store.health().await?;
     Ok("ok\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::store::watch::Applied;
+    use crate::store::{BoxFuture, SweepReport};
+    use axum::body::Body;
+    use axum::http::Request;
+    use mimamori_protocol::SyncResponse;
+    use tower::ServiceExt as _;
+
+    /// A store whose disk is full: every write fails to commit.
+    struct FullDisk;
+
+    impl CenterStore for FullDisk {
+        fn sync(
+            &self,
+            _: [u8; 32],
+            _: SyncRequest,
+            _: jiff::Timestamp,
+        ) -> BoxFuture<'_, store::Result<(SyncResponse, Vec<Applied>)>> {
+            Box::pin(async { Err(StoreError::Commit("database or disk is full".into())) })
+        }
+
+        fn sweep(&self, _: jiff::Timestamp) -> BoxFuture<'_, store::Result<SweepReport>> {
+            Box::pin(async { Err(StoreError::Commit("database or disk is full".into())) })
+        }
+
+        fn health(&self) -> BoxFuture<'_, store::Result<()>> {
+            Box::pin(async { Err(StoreError::Commit("database or disk is full".into())) })
+        }
+    }
+
+    fn app() -> Router {
+        router(AppState {
+            store: Arc::new(FullDisk),
+            config: Arc::new(Config::parse("").unwrap()),
+            clock: Arc::new(ManualClock::new(jiff::Timestamp::UNIX_EPOCH)),
+        })
+    }
+
+    #[tokio::test]
+    async fn storage_trouble_is_a_503_that_says_nothing_was_stored() {
+        let body = include_bytes!("../../protocol/testdata/examples/sync_request.json");
+        let response = app()
+            .oneshot(
+                Request::post("/api/v1/sync")
+                    .header("authorization", "Bearer mmb_x")
+                    .body(Body::from(&body[..]))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "30");
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let error: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(error["error"], "unavailable");
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .contains("nothing was stored")
+        );
+    }
+
+    #[tokio::test]
+    async fn the_health_endpoint_fails_when_storage_does() {
+        let response = app()
+            .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+}

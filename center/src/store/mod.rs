@@ -23,6 +23,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension as _};
 
 pub use backend::{BoxFuture, CenterStore, SqliteStore};
+pub use watch::SweepReport;
 pub use writer::Writer;
 
 /// Why a store operation failed.
