@@ -1,10 +1,10 @@
 //! The command line: `serve`, `sweep`, and `admin …` for the operator's staff.
 
 use std::io::Read as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;
 use mimamori_protocol::{CarePlan, MedicationSlot, SyncRequest, TimeOfDay, VitalKind, decode};
@@ -517,9 +517,11 @@ fn run_admin(config: &Config, command: Admin, now: Timestamp) -> anyhow::Result<
                     "card {uid} bound to resident {resident} (trial card: weak authentication)"
                 );
             } else if let Some(path) = cert {
-                let (der, validity) = read_certificate(&path)?;
-                let fp = store
-                    .transaction(|c| admin::bind_certificate(c, resident, &der, validity, now))?;
+                let bytes =
+                    std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+                let cert = crate::jpki::parse_certificate(&bytes)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                let fp = store.transaction(|c| admin::bind_certificate(c, resident, &cert, now))?;
                 println!("certificate {fp} bound to resident {resident}");
             }
         }
@@ -879,33 +881,6 @@ fn care_plan(args: &PlanArgs) -> anyhow::Result<CarePlan> {
     };
     mimamori_protocol::Validate::validate(&plan)?;
     Ok(plan)
-}
-
-/// A certificate's validity period: not before, not after (Unix ms).
-type Validity = (i64, i64);
-
-/// Reads a certificate file (DER or PEM) and its validity period.
-fn read_certificate(path: &Path) -> anyhow::Result<(Vec<u8>, Option<Validity>)> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let der = if bytes.starts_with(b"-----BEGIN") {
-        let (_, pem) = x509_parser::pem::parse_x509_pem(&bytes)
-            .map_err(|e| anyhow::anyhow!("{}: not a PEM certificate: {e}", path.display()))?;
-        pem.contents
-    } else {
-        bytes
-    };
-    let (_, cert) = x509_parser::parse_x509_certificate(&der)
-        .map_err(|e| anyhow::anyhow!("{}: not an X.509 certificate: {e}", path.display()))?;
-    let validity = cert.validity();
-    let not_before = validity.not_before.timestamp() * 1000;
-    let not_after = validity.not_after.timestamp() * 1000;
-    if not_before >= not_after {
-        bail!(
-            "{}: the certificate's validity period is empty",
-            path.display()
-        );
-    }
-    Ok((der, Some((not_before, not_after))))
 }
 
 fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {

@@ -369,21 +369,27 @@ pub fn bind_uid(conn: &Connection, resident: i64, uid: &CardUid, now: Timestamp)
     touch_box(conn, box_of(conn, resident)?)
 }
 
-/// Binds a JPKI user-authentication certificate (DER) to a resident, with
-/// its validity period when known (Unix milliseconds).
+/// Binds a JPKI user-authentication certificate to a resident.
 pub fn bind_certificate(
     conn: &Connection,
     resident: i64,
-    der: &[u8],
-    validity: Option<(i64, i64)>,
+    cert: &crate::jpki::BoundCertificate,
     now: Timestamp,
 ) -> Result<CertFingerprint> {
     ensure_resident(conn, resident)?;
-    let fingerprint = CertFingerprint::of_der(der);
+    let fingerprint = cert.fingerprint;
     let inserted = conn.execute(
-        "INSERT INTO cards (resident_id, kind, fingerprint, certificate, not_before, not_after, created_at)
-         VALUES (?1, 'jpki', ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-        params![resident, &fingerprint.0[..], der, validity.map(|v| v.0), validity.map(|v| v.1), ms(now)],
+        "INSERT INTO cards (resident_id, kind, fingerprint, certificate, public_key, not_before, not_after, created_at)
+         VALUES (?1, 'jpki', ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+        params![
+            resident,
+            &fingerprint.0[..],
+            cert.der,
+            cert.public_key,
+            cert.not_before_ms,
+            cert.not_after_ms,
+            ms(now)
+        ],
     )?;
     if inserted == 0 {
         return Err(StoreError::Conflict(format!(

@@ -60,6 +60,7 @@ CREATE TABLE cards (
     kind        TEXT NOT NULL CHECK (kind IN ('jpki', 'card_uid')),
     fingerprint BLOB UNIQUE,
     certificate BLOB,
+    public_key  BLOB,
     not_before  INTEGER,
     not_after   INTEGER,
     uid         BLOB UNIQUE,

@@ -179,7 +179,7 @@ fn store_event(
         .map_err(|e| StoreError::Invalid(format!("event {}: {e}", event.id)))?;
 
     if let EventBody::CheckIn(check_in) = &event.body {
-        if let Some(rejection) = check_card(conn, check_in, corrected)? {
+        if let Some(rejection) = check_card(conn, event, check_in, corrected)? {
             conn.prepare_cached(
                 "INSERT INTO rejected_events (event_id, box_id, received_at, reason, message, body)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -252,6 +252,7 @@ fn reason_name(reason: RejectReason) -> String {
 /// and valid then. `None`: accepted.
 fn check_card(
     conn: &Connection,
+    event: &Event,
     check_in: &CheckIn,
     at: Timestamp,
 ) -> Result<Option<(RejectReason, String)>> {
@@ -270,15 +271,17 @@ fn check_card(
             }
         }
         Authentication::Jpki(proof) => {
-            let row: Option<(i64, Option<i64>, Option<i64>)> = conn
+            type Row = (i64, Option<i64>, Option<i64>, Option<Vec<u8>>);
+            let row: Option<Row> = conn
                 .prepare_cached(
-                    "SELECT resident_id, not_before, not_after FROM cards WHERE fingerprint = ?1",
+                    "SELECT resident_id, not_before, not_after, public_key FROM cards WHERE fingerprint = ?1",
                 )?
                 .query_row([&proof.cert_fingerprint.0[..]], |row| {
-                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
                 })
                 .optional()?;
-            let Some((owner, not_before, not_after)) = row.filter(|r| r.0 == resident) else {
+            let Some((_, not_before, not_after, public_key)) = row.filter(|r| r.0 == resident)
+            else {
                 return Ok(Some((
                     RejectReason::UnknownCard,
                     format!(
@@ -287,7 +290,24 @@ fn check_card(
                     ),
                 )));
             };
-            let _ = owner;
+            let verified = public_key.is_some_and(|key| {
+                crate::jpki::verify_check_in(
+                    &key,
+                    event.id,
+                    &event.recorded_at,
+                    check_in,
+                    &proof.signature,
+                )
+            });
+            if !verified {
+                return Ok(Some((
+                    RejectReason::BadSignature,
+                    format!(
+                        "the signature does not verify with certificate {}: the check-in was altered or not signed by that card",
+                        proof.cert_fingerprint
+                    ),
+                )));
+            }
             let at = ms(at);
             if not_before.is_some_and(|t| at < t) || not_after.is_some_and(|t| at > t) {
                 return Ok(Some((

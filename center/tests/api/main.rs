@@ -2,4 +2,5 @@
 
 mod alerts;
 mod harness;
+mod jpki;
 mod sync;
