@@ -43,6 +43,9 @@ pub(crate) struct Session {
     /// The confirmed check-in, until the daemon stored it.
     pub(crate) confirmed: Option<CheckInDraft>,
     pub(crate) nudged: bool,
+    /// Symptom pages already answered: coming back, the focus is on 「次へ」
+    /// so that OK walks through without toggling.
+    pub(crate) pages_done: Vec<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -457,6 +460,7 @@ impl App {
                 .get(&slot)
                 .and_then(|m| chosen(Action::Medication(*m))),
             Step::Call => a.call.and_then(|c| chosen(Action::Call(c))),
+            Step::Symptoms(page) if s.pages_done.contains(&page) => chosen(Action::NextPage),
             _ => None,
         };
         self.focus = at.unwrap_or(0);
@@ -531,6 +535,7 @@ impl App {
                 // from the answers of nothing.
                 s.answers = Answers::default();
                 s.confirmed = None;
+                s.pages_done.clear();
                 self.goto(Step::Condition);
             }
             Action::OpenMenu | Action::ToMenu => self.goto(Step::Menu),
@@ -546,7 +551,12 @@ impl App {
                 s.answers.symptoms.insert(symptom);
             }
             Action::Toggle(_) => {}
-            Action::NextPage => self.advance(),
+            Action::NextPage => {
+                if let Step::Symptoms(page) = s.step {
+                    s.pages_done.push(page);
+                }
+                self.advance();
+            }
             Action::Medication(status) => {
                 if let Step::Medication(slot) = s.step {
                     s.answers.medication.insert(slot, status);
@@ -747,6 +757,7 @@ impl App {
             error: None,
             confirmed: unsaved,
             nudged: false,
+            pages_done: Vec::new(),
         }));
         self.refocus();
     }
