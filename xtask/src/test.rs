@@ -8,7 +8,10 @@ use anyhow::{Context as _, bail};
 use crate::{cargo, debian, run_checked};
 
 /// Debian packages the test suite needs.
-const PACKAGES: &[&str] = &[];
+const PACKAGES: &[&str] = &[
+    // The TV's typeface: the remote-ui golden frames are drawn with it.
+    "fonts-morisawa-bizud-gothic",
+];
 
 /// Options of `cargo xtask test`.
 #[derive(Debug, clap::Args)]
