@@ -100,7 +100,7 @@ impl<P: InputPin> CallButton<P> {
 
     /// Reads the pin at `now_ms` (monotonic) and returns what happened.
     pub fn tick(&mut self, now_ms: u64) -> Result<Option<ButtonEvent>, P::Error> {
-        let active = self.polarity.level(self.pin.is_high()?);
+        let active = self.polarity.is_active(self.pin.is_high()?);
         let (raw, raw_since) = match self.raw {
             None => {
                 // First read: take the level as settled.

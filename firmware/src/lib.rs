@@ -91,4 +91,12 @@ impl Polarity {
             Polarity::ActiveLow => !active,
         }
     }
+
+    /// Whether an electrical level (`true` = high) means active.
+    const fn is_active(self, high: bool) -> bool {
+        match self {
+            Polarity::ActiveHigh => high,
+            Polarity::ActiveLow => !high,
+        }
+    }
 }

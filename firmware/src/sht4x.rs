@@ -261,7 +261,7 @@ impl<I: I2c> Sht4x<I> {
     ) -> Result<u64, Error<I::Error>> {
         self.pending = None;
         self.i2c.write(self.address, &[precision.command()])?;
-        let ready_at_ms = now_ms + u64::from(precision.wait_ms());
+        let ready_at_ms = now_ms.saturating_add(u64::from(precision.wait_ms()));
         self.pending = Some(ready_at_ms);
         Ok(ready_at_ms)
     }
