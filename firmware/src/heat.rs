@@ -10,16 +10,20 @@
 //! WBGT ≈ 0.725·Ta + 0.0368·RH + 0.00364·Ta·RH − 3.246      (Ta in °C, RH in %)
 //! ```
 //!
-//! the estimate published in Japan for rooms without radiant heat (it
-//! reproduces the 日本生気象学会's indoor WBGT chart in 「日常生活における
-//! 熱中症予防指針」 and is attributed to 小野雅司 and 登内道彦's fits of
-//! measured WBGT; we have not checked it against the original paper). Its
-//! error against a WBGT meter is about ±1 °C in summer rooms (Ta 20–40 °C,
-//! RH 20–90 %), larger outside that range, and it does not see radiant heat:
-//! a room with afternoon sun on a window or a heater is worse than it
-//! says. It reads 1–2.5 °C *above* 0.7·(psychrometric wet bulb) + 0.3·Ta
-//! (the tests check this), which is the safe side: a natural wet bulb in
-//! still air is warmer than a ventilated one.
+//! a regression of measured indoor WBGT on air temperature and humidity
+//! that Japanese heat-illness material gives for rooms without radiant heat
+//! (attributed to 小野雅司 and 登内道彦, whose estimates feed the Ministry
+//! of the Environment's 熱中症予防情報サイト; the 日本生気象学会's
+//! 「日常生活における熱中症予防指針」 publishes the matching indoor chart).
+//! We have not checked it against the original paper or that chart: what
+//! is checked here (see the tests) is that our integer arithmetic matches
+//! the formula to the m°C, and that the formula reads 0.5–3 °C *above*
+//! 0.7·(psychrometric wet bulb, Stull 2011) + 0.3·Ta over 22–38 °C and
+//! 30–90 %RH — the safe side, since a natural wet bulb in still air is
+//! warmer than a ventilated one. The error usually quoted for such
+//! estimates against a WBGT meter is about ±1 °C in summer rooms; it does
+//! not see radiant heat, so a room with afternoon sun on a window or a
+//! heater on is worse than it says.
 //!
 //! The arithmetic is integer: inputs in m°C and m%, the result in m°C,
 //! rounded to the nearest.
