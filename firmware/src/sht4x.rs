@@ -1,12 +1,12 @@
 //! Sensirion SHT4x (SHT40/41/43/45) room temperature and humidity sensor
 //! over I2C.
 //!
-//! Why this part: it is the current, cheap (well under ¥500), 3.3 V, I2C
-//! sensor that Sensirion keeps in production for a decade, ±0.2 °C and
-//! ±1.8 %RH (SHT40) typical, on breakout boards from every vendor, and it
-//! needs no calibration data: its answer converts with two fixed formulas.
-//! The SHT3x it replaces speaks a 16-bit command set; a BME280 adds pressure
-//! we do not need and a calibration table to read.
+//! Why this part: it is Sensirion's current, inexpensive 3.3 V I2C
+//! temperature/humidity sensor (±0.2 °C and ±1.8 %RH typical for the
+//! SHT40), sold on breakout boards by many vendors, and it needs no
+//! calibration data: its answer converts with two fixed formulas. The older
+//! SHT3x speaks 16-bit commands; a BME280 adds pressure we do not need and
+//! a calibration table to read.
 //!
 //! Protocol (datasheet "SHT4x", section 4): the host writes a one-byte
 //! command; a measurement takes up to 8.3 ms (high repeatability) during
