@@ -129,7 +129,7 @@ fn clock(app: &App) -> Option<String> {
     ))
 }
 
-fn legend(items: &[(LegendKey, &str)]) -> Vec<Legend> {
+pub(crate) fn legend(items: &[(LegendKey, &str)]) -> Vec<Legend> {
     items
         .iter()
         .map(|(key, text)| Legend {

@@ -6,7 +6,7 @@ use crate::app::{App, Session};
 use crate::event::SyncStatus;
 use crate::flow::{Step, VitalField};
 use crate::screen::{Legend, LegendKey, Screen, ScreenKind, Tone};
-use crate::view::{checkups_of, hello, judgement_ja, page_title, vital_entry};
+use crate::view::{checkups_of, hello, judgement_ja, legend, page_title, vital_entry};
 
 pub(crate) fn session(app: &App, s: &Session) -> Screen {
     let a = &s.answers;
@@ -81,6 +81,7 @@ pub(crate) fn session(app: &App, s: &Session) -> Screen {
                 "カードを入れたまま、".to_owned(),
                 "「もう一度 記録する」を えらんでください。".to_owned(),
             ];
+            sc.legend = no_back();
             sc
         }
         Step::Done => {
@@ -104,12 +105,14 @@ pub(crate) fn session(app: &App, s: &Session) -> Screen {
                 sc.lines.push(format!("{streak}日 つづけて記録しています"));
                 sc.lines.push(format!("健康ポイント {}点", st.points));
             }
+            sc.legend = no_back();
             sc
         }
         Step::TakeCard => {
             let mut sc = Screen::new(ScreenKind::TakeCard, "カードを抜いてください");
             sc.lines
                 .push("おつかれさまでした。また あした。".to_owned());
+            sc.legend = no_back();
             sc
         }
         Step::Menu => Screen::new(ScreenKind::Menu, "メニュー"),
@@ -260,4 +263,10 @@ fn summary(s: &Session) -> Vec<String> {
         }
     ));
     lines
+}
+
+/// The legend of a screen where Back does nothing: what was recorded stays
+/// recorded, so only choosing is offered.
+fn no_back() -> Vec<Legend> {
+    legend(&[(LegendKey::Arrows, "えらぶ"), (LegendKey::Ok, "決める")])
 }
