@@ -1,8 +1,9 @@
 //! `cargo xtask demo`: the whole system, as far as it exists, on one machine.
 //!
 //! Today that is the center with demo households and a month of check-ins
-//! sent by stand-in boxes (`fakebox`), the watch engine's alerts, and the
-//! operator's command line. It runs until Ctrl-C and prints what to try.
+//! sent by stand-in boxes (`fakebox`), the watch engine's alerts, the
+//! operator's command line, and the TV screens rendered to PNG files. It
+//! runs until Ctrl-C and prints what to try.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -252,6 +253,36 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     print!("{}", demo.center(&["sweep"])?);
     println!("\n== Alerts for the nurses (most urgent first)");
     print!("{}", demo.center(&["admin", "alerts", "list"])?);
+
+    println!("\n== The TV screens a resident sees (rendered by mimamorid)");
+    let tv = data.join("tv");
+    std::fs::create_dir_all(&tv)?;
+    for screen in [
+        "standby",
+        "pin",
+        "condition",
+        "symptoms",
+        "vitals",
+        "confirm",
+        "done",
+        "history",
+        "sos-confirm",
+    ] {
+        let out = tv.join(format!("{screen}.png"));
+        let status = Command::new(demo.bin.join("mimamorid"))
+            .args(["render", "--screen", screen, "--size", "1920x1080", "--out"])
+            .arg(&out)
+            .stdout(Stdio::null())
+            .status()
+            .context("running mimamorid render")?;
+        if !status.success() {
+            bail!("mimamorid render --screen {screen} failed");
+        }
+    }
+    println!(
+        "  {}/*.png (open them in an image viewer; `target/debug/mimamorid render --screen list` names them all)",
+        tv.display()
+    );
 
     print_guide(&url, &config, &token1);
     if args.no_wait {
