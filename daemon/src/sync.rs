@@ -1,0 +1,192 @@
+//! Syncing the outbox with the center: send the oldest events in batches,
+//! take in the answer, and back off with jitter while the center cannot be
+//! reached.
+
+use std::time::Duration;
+
+use mimamori_protocol::{
+    DecodeError, DeviceId, MAX_EVENTS_PER_SYNC, PROTOCOL_VERSION, SyncRequest, SyncResponse,
+    Timestamp, decode, encode,
+};
+
+use crate::outbox::{Outbox, OutboxError};
+
+/// Why a sync did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The center could not be reached or answered "later" (network down,
+    /// 5xx): try again after a back-off. Nothing is lost.
+    #[error("the center cannot be reached now: {0}")]
+    Unreachable(String),
+    /// The center refused the box (401 token, 403 forbidden, 4xx request):
+    /// retrying will not help until someone fixes the box's configuration.
+    #[error("the center refused this box ({status}): {message}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The center's explanation.
+        message: String,
+    },
+    /// The center's answer could not be read.
+    #[error("the center's answer is not understood: {0}")]
+    BadAnswer(#[from] DecodeError),
+    /// The box's own storage failed.
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+}
+
+impl SyncError {
+    /// Whether trying again later may succeed on its own.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, SyncError::Unreachable(_))
+    }
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncOutcome {
+    /// Events the center stored.
+    pub acked: usize,
+    /// Events the center refused for good.
+    pub rejected: usize,
+    /// The box clock's error: center time minus box time, milliseconds.
+    pub skew_ms: i64,
+}
+
+/// The box's connection to its center.
+pub struct SyncClient {
+    http: reqwest::Client,
+    url: String,
+    token: String,
+    device: DeviceId,
+}
+
+impl SyncClient {
+    /// A client for the center at `base_url` (e.g. `https://center.example.jp`).
+    pub fn new(base_url: &str, token: &str, device: DeviceId) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        Self {
+            http,
+            url: format!("{}/api/v1/sync", base_url.trim_end_matches('/')),
+            token: token.to_owned(),
+            device,
+        }
+    }
+
+    /// Sends the outbox, oldest first, until it is empty (at least one
+    /// request, so that the box is heard and gets the center's news).
+    /// `now` gives the box's clock at each send.
+    pub async fn sync(
+        &self,
+        outbox: &mut Outbox,
+        now: impl Fn() -> Timestamp,
+    ) -> Result<SyncOutcome, SyncError> {
+        let mut total = SyncOutcome {
+            acked: 0,
+            rejected: 0,
+            skew_ms: 0,
+        };
+        loop {
+            let events = outbox.pending(MAX_EVENTS_PER_SYNC)?;
+            let full_batch = events.len() == MAX_EVENTS_PER_SYNC;
+            let sent_at = now();
+            let request = SyncRequest {
+                protocol: PROTOCOL_VERSION,
+                device_id: self.device.clone(),
+                sent_at,
+                events,
+                known: outbox.known()?,
+            };
+            let response = self.send(&request).await?;
+            let received_at = now();
+            outbox.apply(&response)?;
+            total.acked += response.acked.len();
+            total.rejected += response.rejected.len();
+            total.skew_ms = skew_ms(&sent_at, &received_at, &response.server_time);
+            let progressed = !response.acked.is_empty() || !response.rejected.is_empty();
+            if !(full_batch && progressed) {
+                return Ok(total);
+            }
+        }
+    }
+
+    async fn send(&self, request: &SyncRequest) -> Result<SyncResponse, SyncError> {
+        let response = self
+            .http
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .header("content-type", "application/json")
+            .body(encode(request))
+            .send()
+            .await
+            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        if status.is_server_error() || status.as_u16() == 429 {
+            return Err(SyncError::Unreachable(format!("{status}")));
+        }
+        if !status.is_success() {
+            let message = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["message"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
+            return Err(SyncError::Refused {
+                status: status.as_u16(),
+                message,
+            });
+        }
+        Ok(decode(&body)?)
+    }
+}
+
+/// The box clock's error, from one round trip: the center's time against
+/// the middle of the request, in milliseconds (positive: the box is behind).
+pub fn skew_ms(sent_at: &Timestamp, received_at: &Timestamp, server_time: &Timestamp) -> i64 {
+    let millis = |t: &Timestamp| t.unix_seconds() * 1000 + i64::from(t.nanosecond() / 1_000_000);
+    let middle = (millis(sent_at) + millis(received_at)) / 2;
+    millis(server_time) - middle
+}
+
+/// How long to wait before the next try after `failures` failures in a
+/// row: doubling from 5 s up to 15 minutes, with "full jitter" (a random
+/// point in the window, from `random` in 0..1) so that a town's boxes do not
+/// all come back at the same second after an outage.
+pub fn backoff(failures: u32, random: f64) -> Duration {
+    let base = 5.0_f64;
+    let cap = 15.0 * 60.0;
+    let window = (base * 2f64.powi(i32::try_from(failures.min(20)).unwrap_or(20))).min(cap);
+    Duration::from_secs_f64((window * random.clamp(0.0, 1.0)).max(1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_fifteen_minutes_with_jitter() {
+        assert_eq!(backoff(0, 1.0), Duration::from_secs(5));
+        assert_eq!(backoff(3, 1.0), Duration::from_secs(40));
+        assert_eq!(backoff(30, 1.0), Duration::from_secs(900));
+        assert_eq!(backoff(30, 0.5), Duration::from_secs(450));
+        assert_eq!(backoff(2, 0.0), Duration::from_secs(1), "never a busy loop");
+    }
+
+    #[test]
+    fn skew_is_the_center_against_the_middle_of_the_round_trip() {
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        // The box's clock is an hour behind (it booted without NTP).
+        let skew = skew_ms(
+            &t("2026-11-29T08:00:00+09:00"),
+            &t("2026-11-29T08:00:00.2+09:00"),
+            &t("2026-11-29T00:00:00.1Z"),
+        );
+        assert_eq!(skew, 3_600_000);
+    }
+}
