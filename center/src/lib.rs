@@ -17,6 +17,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod import;
+pub mod mail;
 pub mod server;
 pub mod store;
 pub mod watch;
