@@ -338,7 +338,7 @@ fn family_check_in_with_full_consent() {
         assert!(body.contains("せき、その他（のどが痛い）"));
         assert!(body.contains("朝 飲んだ、夕 飲んでいない"));
         assert!(body.contains("血圧 138/84、脈拍 72、体温 36.8℃、歩数 3,200歩"));
-        assert!(body.contains("保健師への連絡を希望されています"));
+        assert!(body.contains("山田 花子さんは、保健師からの連絡を希望されています。"));
     }
     assert!(p.text.contains("・体調：ふつう\n"), "{}", p.text);
 }
@@ -367,7 +367,7 @@ fn family_check_in_shows_only_what_is_consented() {
             "症状",
             "せき",
             "のどが痛い",
-            "保健師への連絡",
+            "保健師からの連絡",
         ] {
             assert!(
                 !body.contains(hidden),
@@ -396,7 +396,8 @@ fn family_check_in_shows_only_what_is_consented() {
         "{}",
         p.text
     );
-    for hidden in ["体調", "ふつう", "血圧", "お薬", "症状", "保健師への連絡"] {
+    for hidden in ["体調", "ふつう", "血圧", "お薬", "症状", "保健師からの連絡"]
+    {
         assert!(!p.text.contains(hidden), "{hidden}");
         assert!(!p.html.contains(hidden), "{hidden}");
     }
@@ -418,7 +419,7 @@ fn a_late_check_in_is_named_by_its_day_and_vitals_not_entered_say_so() {
     );
     assert!(p.text.contains("11月28日(土) 20:15"));
     assert!(p.text.contains("・測定：入力なし"));
-    assert!(!p.text.contains("保健師への連絡"));
+    assert!(!p.text.contains("保健師からの連絡"));
 }
 
 #[test]
@@ -711,10 +712,10 @@ fn nurse_summary_lists_unresolved_alerts_most_urgent_first() {
     let offline = p.text.find("田中 正さん").unwrap();
     assert!(sos < missed && missed < offline, "{}", p.text);
     assert!(!p.text.contains("解決 済子"));
-    assert!(p.text.contains("緊急通報（11月29日(日) 6:30から、未対応）"));
+    assert!(p.text.contains("緊急通報（11/29(日) 6:30から、未対応）"));
     assert!(
         p.text
-            .contains("端末の通信途絶（11月27日(金) 10:00から、対応中）")
+            .contains("端末の通信途絶（11/27(金) 10:00から、対応中）")
     );
     let district = "https://dash.example.jp/mimamori/alerts?district=%E6%B3%95%E5%8B%9D%E5%AF%BA";
     assert!(p.text.contains(district), "{}", p.text);

@@ -208,7 +208,7 @@ pub fn compose_family_checkin(
         rows.push(Row::new("測定", value));
     }
     let call_note = (consent.call_request && facts.call_requested).then(|| {
-        "保健師への連絡を希望されています。担当の保健師からご本人に連絡します。".to_owned()
+        format!("{resident}さんは、保健師からの連絡を希望されています。担当の保健師からご本人に連絡します。")
     });
 
     let unsubscribe = contact_unsubscribe_url(settings, &mail.contact)?;
@@ -238,6 +238,8 @@ pub fn compose_family_checkin(
 struct DigestCell {
     label: &'static str,
     value: String,
+    /// Short values stay on one line in the HTML table.
+    nowrap: bool,
 }
 
 struct DigestRow {
@@ -318,12 +320,14 @@ pub fn compose_family_digest(
                 cells.push(DigestCell {
                     label: "記録",
                     value: time_ja(c.recorded_at, tz),
+                    nowrap: true,
                 });
             }
             if consent.condition {
                 cells.push(DigestCell {
                     label: "体調",
                     value: c.condition.label_ja().to_owned(),
+                    nowrap: true,
                 });
             }
             if consent.medication {
@@ -331,12 +335,14 @@ pub fn compose_family_digest(
                 cells.push(DigestCell {
                     label: "お薬",
                     value: dash_if_empty(medication_short(&c.medication)),
+                    nowrap: true,
                 });
             }
             if consent.vitals {
                 cells.push(DigestCell {
                     label: "測定",
                     value: dash_if_empty(vitals_parts(&c.vitals).join("、")),
+                    nowrap: false,
                 });
             }
             cells

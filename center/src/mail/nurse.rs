@@ -7,7 +7,9 @@ use jiff::Timestamp;
 use lettre::Message;
 
 use super::build::{Draft, Footer, Row, assemble, check_url, render};
-use super::format::{date_ja, datetime_ja, elapsed_ja, local_date, one_line};
+use super::format::{
+    date_ja, date_short_ja, datetime_ja, elapsed_ja, local_date, one_line, time_ja,
+};
 use super::{MailError, MailSettings, MessageStamp, NamedAddress, alert_url, district_url};
 use crate::domain::{AlertId, AlertKind, AlertState};
 
@@ -106,7 +108,7 @@ pub fn compose_nurse_escalation(
         mail,
         format!("【見守り】対応されていません：{kind}"),
         format!(
-            "次のアラートが、発生から{elapsed}たっても対応されていません。至急ダッシュボードで確認してください。"
+            "次のアラートが、発生から{elapsed}たっても対応されていません。ダッシュボードで確認してください。"
         ),
     )
 }
@@ -226,7 +228,11 @@ pub fn compose_nurse_summary(
         .map(|a| SummaryLine {
             name: format!("{}さん", one_line(&a.alert.resident_name)),
             kind: a.alert.kind.label_ja(),
-            since: datetime_ja(a.alert.since, tz),
+            since: format!(
+                "{} {}",
+                date_short_ja(local_date(a.alert.since, tz)),
+                time_ja(a.alert.since, tz)
+            ),
             state: match a.state {
                 AlertState::Open => "未対応",
                 AlertState::Acknowledged => "対応中",
