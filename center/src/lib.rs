@@ -10,6 +10,13 @@
 //!
 //! * [`domain`] — alert kinds and states, pauses, visit outcomes.
 //! * [`watch`] — the rules: pure functions of a resident's facts and `now`.
+//! * [`store`] — SQLite storage, the sync, sweeps and admin operations.
+//! * [`api`] / [`server`] — the box API over HTTP and the periodic sweep.
+//! * [`import`] — municipal CSV files (UTF-8 or Shift_JIS), pure parsing.
+//! * [`jpki`] — binding My Number certificates, verifying check-in signatures.
+//! * [`mail`] — the Japanese emails to families and nurses, composed.
+//! * [`cli`], [`config`], [`clock`] — the command line, its TOML file, and
+//!   the one place that reads the clock.
 
 pub mod api;
 pub mod cli;
@@ -18,6 +25,7 @@ pub mod config;
 pub mod domain;
 pub mod import;
 pub mod jpki;
+pub mod mail;
 pub mod server;
 pub mod store;
 pub mod watch;
