@@ -3,12 +3,18 @@
 //! * [`outbox`] — every event kept safe on the box until the center acks it;
 //! * [`sync`] — the client that sends the outbox to the center;
 //! * [`input`] — remote-control keys from evdev to the UI's keys;
-//! * [`display`] — frames to the Linux framebuffer in its pixel format.
+//! * [`display`] — frames to the Linux framebuffer in its pixel format;
+//! * [`virtual_tv`] — the frame and a clickable remote on a local web page;
+//! * [`runtime`] — the loop that ties them to the UI (`mimamorid run`);
+//! * [`config`] — `/etc/mimamori/box.toml`.
 //!
-//! The daemon's loop, device discovery on `/dev/input`, the virtual TV, the
-//! card service and the reminders build on these.
+//! Device discovery on `/dev/input`, the card service and the reminders
+//! build on these.
 
+pub mod config;
 pub mod display;
 pub mod input;
 pub mod outbox;
+pub mod runtime;
 pub mod sync;
+pub mod virtual_tv;

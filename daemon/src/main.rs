@@ -1,8 +1,10 @@
 //! `mimamorid`, the daemon on the set-top box.
 //!
-//! It will drive the remote-control UI on the TV, log residents in by card,
-//! keep every check-in in a local outbox and sync it to the center. Today it
-//! renders the TV screens for review and checks sync responses.
+//! `mimamorid run --config /etc/mimamori/box.toml` drives the
+//! remote-control UI on the TV (framebuffer, or a virtual TV page), keeps
+//! every check-in in the box's outbox and syncs it with the center.
+//! `render` draws any screen to a PNG; `check-response` checks a center's
+//! answer.
 
 use std::io::Read as _;
 use std::path::PathBuf;
@@ -23,6 +25,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Runs the box.
+    Run {
+        /// The configuration file.
+        #[arg(long, default_value = "/etc/mimamori/box.toml")]
+        config: PathBuf,
+    },
     /// Renders a TV screen with sample data to a PNG file.
     Render {
         /// The screen's name (`--screen list` prints them).
@@ -40,7 +48,15 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let result = match Cli::parse().command {
+        Command::Run { config } => run(&config),
         Command::Render { screen, size, out } => render(&screen, &size, out),
         Command::CheckResponse => check_response(),
     };
@@ -50,6 +66,32 @@ fn main() -> ExitCode {
             eprintln!("mimamorid: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn run(path: &std::path::Path) -> anyhow::Result<()> {
+    let config = mimamori_daemon::config::Config::load(path)
+        .with_context(|| format!("configuration {}", path.display()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(mimamori_daemon::runtime::run(config, shutdown_signal()))
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
     }
 }
 

@@ -254,6 +254,37 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     println!("\n== Alerts for the nurses (most urgent first)");
     print!("{}", demo.center(&["admin", "alerts", "list"])?);
 
+    println!("\n== Starting the box daemon for demo-0001 with a virtual TV");
+    let box_dir = data.join("box");
+    std::fs::create_dir_all(&box_dir)?;
+    let tv_port = args.port + 1;
+    if std::net::TcpListener::bind(("127.0.0.1", tv_port)).is_err() {
+        bail!(
+            "port {tv_port} (the virtual TV) is in use; pass --port with two free ports in a row"
+        );
+    }
+    let box_config = box_dir.join("box.toml");
+    std::fs::write(
+        &box_config,
+        format!(
+            "device_id = \"demo-0001\"\ncenter_url = \"{url}\"\ntoken = \"{token1}\"\ndata_dir = \".\"\n\n[display]\nbackend = \"virtual\"\nlisten = \"127.0.0.1:{tv_port}\"\nsize = \"1280x720\"\n\n[sync]\ninterval_s = 10\n"
+        ),
+    )?;
+    let box_log = std::fs::File::create(box_dir.join("mimamorid.log"))?;
+    let the_box = Guard(
+        Command::new(demo.bin.join("mimamorid"))
+            .args(["run", "--config"])
+            .arg(&box_config)
+            .stdout(Stdio::null())
+            .stderr(box_log)
+            .spawn()
+            .context("starting mimamorid run")?,
+    );
+    wait_healthy_path(tv_port, "/state")?;
+    println!(
+        "  virtual TV: http://127.0.0.1:{tv_port}/  (insert 山田 花子's card, then answer with the remote)"
+    );
+
     println!("\n== The TV screens a resident sees (rendered by mimamorid)");
     let tv = data.join("tv");
     std::fs::create_dir_all(&tv)?;
@@ -286,6 +317,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
 
     print_guide(&url, &config, &token1);
     if args.no_wait {
+        drop(the_box);
         return Ok(());
     }
     println!(
@@ -309,11 +341,16 @@ fn token(output: &str) -> anyhow::Result<String> {
 }
 
 fn wait_healthy(port: u16) -> anyhow::Result<()> {
+    wait_healthy_path(port, "/healthz")
+}
+
+fn wait_healthy_path(port: u16, path: &str) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
             use std::io::{Read as _, Write as _};
-            let _ = stream.write_all(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n");
+            let _ = stream
+                .write_all(format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").as_bytes());
             let mut answer = String::new();
             let _ = stream.read_to_string(&mut answer);
             if answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200") {
@@ -322,12 +359,19 @@ fn wait_healthy(port: u16) -> anyhow::Result<()> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    bail!("the center did not become healthy on port {port} within 30 s")
+    bail!("nothing answered on port {port} ({path}) within 30 s")
 }
 
 fn print_guide(url: &str, config: &Path, token: &str) {
     let c = format!("target/debug/mimamori-center --config {}", config.display());
     println!("\n== Try it");
+    println!(
+        "  Virtual TV:       http://127.0.0.1:{}/  (the box demo-0001; its log: demo-data/box/mimamorid.log)",
+        url.rsplit(':')
+            .next()
+            .and_then(|p| p.parse::<u16>().ok())
+            .map_or(0, |p| p + 1)
+    );
     println!("  Health:           curl {url}/healthz");
     println!("  Box API:          POST {url}/api/v1/sync   (Authorization: Bearer {token})");
     println!(

@@ -1,0 +1,315 @@
+//! The box's configuration file, `/etc/mimamori/box.toml`.
+//!
+//! ```toml
+//! device_id = "nanbu-0042"
+//! center_url = "https://center.example.jp"
+//! token_file = "/etc/mimamori/token"     # or: token = "mmb_…"
+//! data_dir = "/var/lib/mimamori"
+//! time_zone = "Asia/Tokyo"
+//!
+//! [display]
+//! backend = "fbdev"                      # or "virtual" (a web page on 127.0.0.1)
+//! framebuffer = "/dev/fb0"
+//! bgr = false
+//! # virtual: listen = "127.0.0.1:8700", size = "1280x720"
+//!
+//! [sync]
+//! interval_s = 60
+//! heartbeat_interval_s = 900
+//! ```
+//!
+//! Unknown keys are errors, and every error names its key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file (or the token file) could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// TOML syntax, a missing or unknown key, a wrong type.
+    #[error("{0}")]
+    Syntax(String),
+    /// A value that makes no sense.
+    #[error("`{key}`: {message}")]
+    Invalid {
+        /// The key.
+        key: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Where frames go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Display {
+    /// The Linux framebuffer.
+    Fbdev {
+        /// The device, e.g. `/dev/fb0`.
+        device: PathBuf,
+        /// Its sysfs directory, e.g. `/sys/class/graphics/fb0`.
+        sysfs: PathBuf,
+        /// Blue first in each pixel.
+        bgr: bool,
+    },
+    /// A web page on 127.0.0.1 with the frame and a clickable remote.
+    Virtual {
+        /// Where the page listens (loopback only).
+        listen: SocketAddr,
+        /// Frame size.
+        width: u32,
+        /// Frame size.
+        height: u32,
+    },
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The box's name at the center.
+    pub device_id: mimamori_protocol::DeviceId,
+    /// The center's base URL.
+    pub center_url: String,
+    /// The box's token.
+    pub token: String,
+    /// Where the outbox lives.
+    pub data_dir: PathBuf,
+    /// The residents' time zone.
+    pub time_zone: jiff::tz::TimeZone,
+    /// The TV output.
+    pub display: Display,
+    /// Seconds between regular syncs.
+    pub sync_interval_s: u64,
+    /// Seconds between heartbeats.
+    pub heartbeat_interval_s: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    device_id: String,
+    center_url: String,
+    token: Option<String>,
+    token_file: Option<PathBuf>,
+    #[serde(default = "default_data_dir")]
+    data_dir: PathBuf,
+    #[serde(default = "default_time_zone")]
+    time_zone: String,
+    #[serde(default)]
+    display: DisplayFile,
+    #[serde(default)]
+    sync: SyncFile,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("/var/lib/mimamori")
+}
+
+fn default_time_zone() -> String {
+    "Asia/Tokyo".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct DisplayFile {
+    backend: String,
+    framebuffer: PathBuf,
+    sysfs: Option<PathBuf>,
+    bgr: bool,
+    listen: String,
+    size: String,
+}
+
+impl Default for DisplayFile {
+    fn default() -> Self {
+        Self {
+            backend: "fbdev".into(),
+            framebuffer: "/dev/fb0".into(),
+            sysfs: None,
+            bgr: false,
+            listen: "127.0.0.1:8700".into(),
+            size: "1280x720".into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct SyncFile {
+    interval_s: u64,
+    heartbeat_interval_s: u64,
+}
+
+impl Default for SyncFile {
+    fn default() -> Self {
+        Self {
+            interval_s: 60,
+            heartbeat_interval_s: 900,
+        }
+    }
+}
+
+impl Config {
+    /// Reads and checks a configuration file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text, path.parent().unwrap_or(Path::new(".")))
+    }
+
+    /// Checks a configuration given as text; relative paths are relative
+    /// to `base`.
+    pub fn parse(text: &str, base: &Path) -> Result<Self, ConfigError> {
+        let file: File = toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+        let device_id = file
+            .device_id
+            .parse()
+            .map_err(|message| ConfigError::Invalid {
+                key: "device_id",
+                message,
+            })?;
+        if !(file.center_url.starts_with("https://") || file.center_url.starts_with("http://")) {
+            return Err(ConfigError::Invalid {
+                key: "center_url",
+                message: format!("`{}` is not an http(s) URL", file.center_url),
+            });
+        }
+        let token = match (file.token, file.token_file) {
+            (Some(token), None) => token,
+            (None, Some(path)) => {
+                let path = base.join(path);
+                std::fs::read_to_string(&path)
+                    .map_err(|source| ConfigError::Read { path, source })?
+                    .trim()
+                    .to_owned()
+            }
+            _ => {
+                return Err(ConfigError::Invalid {
+                    key: "token",
+                    message: "give exactly one of `token` and `token_file`".into(),
+                });
+            }
+        };
+        if token.is_empty() {
+            return Err(ConfigError::Invalid {
+                key: "token",
+                message: "is empty".into(),
+            });
+        }
+        let time_zone =
+            jiff::tz::TimeZone::get(&file.time_zone).map_err(|e| ConfigError::Invalid {
+                key: "time_zone",
+                message: format!("`{}`: {e}", file.time_zone),
+            })?;
+        let d = file.display;
+        let display = match d.backend.as_str() {
+            "fbdev" => Display::Fbdev {
+                sysfs: d.sysfs.unwrap_or_else(|| {
+                    let name = d
+                        .framebuffer
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .unwrap_or("fb0");
+                    PathBuf::from("/sys/class/graphics").join(name)
+                }),
+                device: d.framebuffer,
+                bgr: d.bgr,
+            },
+            "virtual" => {
+                let listen: SocketAddr = d.listen.parse().map_err(|_| ConfigError::Invalid {
+                    key: "display.listen",
+                    message: format!("`{}` is not an address:port", d.listen),
+                })?;
+                if !listen.ip().is_loopback() {
+                    return Err(ConfigError::Invalid {
+                        key: "display.listen",
+                        message: "the virtual TV listens on 127.0.0.1 only".into(),
+                    });
+                }
+                let (width, height) = d
+                    .size
+                    .split_once('x')
+                    .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
+                    .ok_or_else(|| ConfigError::Invalid {
+                        key: "display.size",
+                        message: format!("`{}` is not WIDTHxHEIGHT", d.size),
+                    })?;
+                Display::Virtual {
+                    listen,
+                    width,
+                    height,
+                }
+            }
+            other => {
+                return Err(ConfigError::Invalid {
+                    key: "display.backend",
+                    message: format!("`{other}` is not fbdev or virtual"),
+                });
+            }
+        };
+        if file.sync.interval_s == 0 || file.sync.heartbeat_interval_s == 0 {
+            return Err(ConfigError::Invalid {
+                key: "sync",
+                message: "intervals must be at least 1 s".into(),
+            });
+        }
+        Ok(Config {
+            device_id,
+            center_url: file.center_url,
+            token,
+            data_dir: base.join(file.data_dir),
+            time_zone,
+            display,
+            sync_interval_s: file.sync.interval_s,
+            heartbeat_interval_s: file.sync.heartbeat_interval_s,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_key() {
+        let base = Path::new("/tmp");
+        let ok =
+            "device_id = \"box-1\"\ncenter_url = \"http://127.0.0.1:8080\"\ntoken = \"mmb_x\"\n";
+        assert!(Config::parse(ok, base).is_ok());
+        for (text, key) in [
+            ("center_url = \"http://x\"\ntoken = \"t\"\n", "device_id"),
+            (
+                "device_id = \"a b\"\ncenter_url = \"http://x\"\ntoken = \"t\"\n",
+                "device_id",
+            ),
+            (
+                "device_id = \"b\"\ncenter_url = \"ftp://x\"\ntoken = \"t\"\n",
+                "center_url",
+            ),
+            ("device_id = \"b\"\ncenter_url = \"http://x\"\n", "token"),
+            (
+                &format!("{ok}[display]\nbackend = \"hdmi\"\n"),
+                "display.backend",
+            ),
+            (
+                &format!("{ok}[display]\nbackend = \"virtual\"\nlisten = \"0.0.0.0:8700\"\n"),
+                "display.listen",
+            ),
+            (&format!("{ok}colour = 1\n"), "colour"),
+        ] {
+            let err = Config::parse(text, base).unwrap_err().to_string();
+            assert!(err.contains(key), "`{err}` should name `{key}`");
+        }
+    }
+}

@@ -1,0 +1,345 @@
+//! `mimamorid run`: the box's loop. One `select!` over the inputs (remote
+//! keys, cards, sync results), a one-second tick and heartbeats; each input
+//! goes to the UI's state machine, its effects are carried out (a confirmed
+//! check-in is committed to the outbox before the UI hears it was saved),
+//! and the screen is drawn when it changed. Syncing runs as its own task.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use mimamori_protocol::{
+    Authentication, CardBinding, CardUid, CheckupRecord, EventBody, Heartbeat, Notice, ResidentId,
+    ResidentInfo, Standing, UidProof,
+};
+use mimamori_remote_ui::{App, BoxData, CardEvent, Effect, Event, Renderer, Screen, SyncStatus};
+use tokio::sync::{Notify, mpsc};
+
+use crate::config::{Config, Display};
+use crate::display::{Framebuffer, Geometry};
+use crate::outbox::Outbox;
+use crate::sync::{SyncClient, backoff};
+use crate::virtual_tv::{self, VirtualTv};
+
+/// Something for the loop to handle.
+#[derive(Debug)]
+pub enum Input {
+    /// An event for the UI (a key, a held key, the call button).
+    Ui(Event),
+    /// A card was inserted; its UID.
+    CardInserted(Vec<u8>),
+    /// The card was removed.
+    CardRemoved,
+    /// A sync finished: `Ok` online, `Err` offline (with why).
+    Synced(Result<(), String>),
+}
+
+/// The box's clock as the UI and the outbox want it: the resident's local
+/// offset. The one place the daemon reads the clock.
+pub fn local_now(tz: &jiff::tz::TimeZone) -> mimamori_protocol::Timestamp {
+    #[allow(clippy::disallowed_methods)]
+    let now = jiff::Timestamp::now();
+    let offset = tz.to_offset(now).seconds();
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(now.as_nanosecond())
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let at = time::UtcOffset::from_whole_seconds(offset).map_or(at, |o| at.to_offset(o));
+    mimamori_protocol::Timestamp::new(at)
+}
+
+enum Output {
+    Framebuffer(Framebuffer),
+    Virtual(VirtualTv, u32, u32),
+}
+
+/// Runs the box until `shutdown` completes.
+pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "creating the data directory {} (data_dir)",
+            config.data_dir.display()
+        )
+    })?;
+    let path = config.data_dir.join("box.sqlite3");
+    let mut outbox = Outbox::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    let tz = config.time_zone.clone();
+    let now = move || local_now(&tz);
+    let started = Instant::now();
+
+    let (inputs, mut rx) = mpsc::channel::<Input>(64);
+    let sync_now = Arc::new(Notify::new());
+    tokio::spawn(sync_loop(
+        config.clone(),
+        path.clone(),
+        inputs.clone(),
+        sync_now.clone(),
+    ));
+
+    let mut output = match &config.display {
+        Display::Fbdev { device, sysfs, bgr } => {
+            let geometry = Geometry::from_sysfs(sysfs, *bgr)?;
+            Output::Framebuffer(Framebuffer::open(device, geometry)?)
+        }
+        Display::Virtual {
+            listen,
+            width,
+            height,
+        } => {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| {
+                    format!("the virtual TV cannot listen on {listen} (display.listen)")
+                })?;
+            let (tv, address) = virtual_tv::serve(listener, inputs.clone()).await?;
+            tracing::info!("virtual TV on http://{address}/");
+            Output::Virtual(tv, *width, *height)
+        }
+    };
+    let mut renderer = Renderer::system()?;
+    let data = box_data(&outbox)?;
+    set_cards(&output, &data);
+    let mut app = App::with_data(data, now());
+    app.handle(Event::Sync(SyncStatus::Offline));
+    let mut card: Option<(CardUid, ResidentId)> = None;
+    let mut last_key_at = None;
+    let mut shown: Option<Screen> = None;
+    draw(&mut app, &mut renderer, &mut output, &mut shown)?;
+
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut heartbeat = tokio::time::interval(Duration::from_secs(config.heartbeat_interval_s));
+    tokio::pin!(shutdown);
+    loop {
+        let mut events = Vec::new();
+        tokio::select! {
+            () = &mut shutdown => break,
+            _ = tick.tick() => events.push(Event::Tick(now())),
+            _ = heartbeat.tick() => {
+                let body = EventBody::Heartbeat(Heartbeat {
+                    uptime_s: started.elapsed().as_secs(),
+                    last_key_at,
+                    tv_power: None,
+                    room: None,
+                    software_version: env!("CARGO_PKG_VERSION").to_owned(),
+                    pending_events: u32::try_from(outbox.pending_count().unwrap_or(0)).unwrap_or(u32::MAX),
+                });
+                match outbox.record(body, now()) {
+                    Ok(_) => sync_now.notify_one(),
+                    Err(e) => tracing::error!("cannot record a heartbeat: {e}"),
+                }
+            }
+            Some(input) = rx.recv() => match input {
+                Input::Ui(event) => {
+                    last_key_at = Some(now());
+                    events.push(event);
+                }
+                Input::CardInserted(uid) => {
+                    let event = match CardUid::from_bytes(&uid) {
+                        Ok(uid) => match resident_of(&outbox, &uid)? {
+                            Some(resident) => {
+                                card = Some((uid, resident));
+                                CardEvent::Uid { resident }
+                            }
+                            None => CardEvent::Unknown,
+                        },
+                        Err(_) => CardEvent::Unknown,
+                    };
+                    events.push(Event::Card(event));
+                }
+                Input::CardRemoved => {
+                    card = None;
+                    events.push(Event::Card(CardEvent::Removed));
+                }
+                Input::Synced(Ok(())) => {
+                    let data = box_data(&outbox)?;
+                    set_cards(&output, &data);
+                    events.push(Event::Data(Box::new(data)));
+                    events.push(Event::Sync(SyncStatus::Online));
+                }
+                Input::Synced(Err(_)) => events.push(Event::Sync(SyncStatus::Offline)),
+            },
+        }
+        while let Some(event) = events.pop() {
+            for effect in app.handle(event) {
+                if let Some(back) = carry_out(effect, &mut outbox, card.as_ref(), &now, &sync_now) {
+                    events.push(back);
+                }
+            }
+        }
+        draw(&mut app, &mut renderer, &mut output, &mut shown)?;
+    }
+    tracing::info!(
+        "the box stops; {} events wait for the center",
+        outbox.pending_count().unwrap_or(0)
+    );
+    Ok(())
+}
+
+/// Does what the UI asked; returns an event to feed back, if any.
+fn carry_out(
+    effect: Effect,
+    outbox: &mut Outbox,
+    card: Option<&(CardUid, ResidentId)>,
+    now: &impl Fn() -> mimamori_protocol::Timestamp,
+    sync_now: &Notify,
+) -> Option<Event> {
+    match effect {
+        Effect::SaveCheckIn(draft) => {
+            let Some((uid, _)) = card.filter(|(_, r)| *r == draft.resident) else {
+                tracing::warn!("a check-in was confirmed without its card in the reader");
+                return Some(Event::SaveFailed);
+            };
+            let check_in =
+                draft.into_check_in(Authentication::CardUid(UidProof { uid: uid.clone() }));
+            match outbox.record(EventBody::CheckIn(check_in), now()) {
+                Ok(event) => {
+                    tracing::info!(event = %event.id, seq = event.seq, "check-in recorded");
+                    sync_now.notify_one();
+                    None
+                }
+                Err(e) => {
+                    tracing::error!("cannot record a check-in: {e}");
+                    Some(Event::SaveFailed)
+                }
+            }
+        }
+        Effect::SendSos(sos) => {
+            match outbox.record(EventBody::Sos(sos), now()) {
+                Ok(event) => tracing::warn!(event = %event.id, "SOS recorded"),
+                Err(e) => tracing::error!("cannot record an SOS: {e}"),
+            }
+            sync_now.notify_one();
+            None
+        }
+        Effect::VerifyPin(_) => {
+            // JPKI cards come with the card service; a trial card has no PIN.
+            tracing::warn!("a PIN was entered but this box reads trial cards only");
+            None
+        }
+        other => {
+            tracing::debug!("effect {other:?}");
+            None
+        }
+    }
+}
+
+fn draw(
+    app: &mut App,
+    renderer: &mut Renderer,
+    output: &mut Output,
+    shown: &mut Option<Screen>,
+) -> anyhow::Result<()> {
+    let screen = app.screen();
+    if shown.as_ref() == Some(&screen) {
+        return Ok(());
+    }
+    match output {
+        Output::Framebuffer(fb) => {
+            let g = fb.geometry();
+            let frame = renderer.render(&screen, g.width, g.height);
+            fb.show(&frame)?;
+        }
+        Output::Virtual(tv, width, height) => {
+            let frame = renderer.render(&screen, *width, *height);
+            tv.show(
+                frame.to_png()?,
+                format!("{:?}", screen.kind),
+                screen.title.clone(),
+            );
+        }
+    }
+    *shown = Some(screen);
+    Ok(())
+}
+
+fn set_cards(output: &Output, data: &BoxData) {
+    if let Output::Virtual(tv, ..) = output {
+        let cards = data
+            .residents
+            .iter()
+            .flat_map(|r| {
+                r.cards.iter().filter_map(move |c| match c {
+                    CardBinding::CardUid(b) => Some((r.name.clone(), b.uid.to_string())),
+                    CardBinding::Jpki(_) => None,
+                })
+            })
+            .collect();
+        tv.set_cards(cards);
+    }
+}
+
+fn section<T: serde::de::DeserializeOwned + Default>(
+    outbox: &Outbox,
+    name: &str,
+) -> anyhow::Result<T> {
+    match outbox.center_data(name)? {
+        Some(json) => {
+            serde_json::from_str(&json).with_context(|| format!("the stored {name} section"))
+        }
+        None => Ok(T::default()),
+    }
+}
+
+/// What the UI shows, from what the center last sent.
+fn box_data(outbox: &Outbox) -> anyhow::Result<BoxData> {
+    Ok(BoxData {
+        residents: section::<Vec<ResidentInfo>>(outbox, "residents")?,
+        notices: section::<Vec<Notice>>(outbox, "notices")?,
+        read_notices: Vec::new(),
+        checkups: section::<Vec<CheckupRecord>>(outbox, "checkups")?,
+        standings: section::<Vec<Standing>>(outbox, "standings")?,
+        history: Default::default(),
+    })
+}
+
+fn resident_of(outbox: &Outbox, uid: &CardUid) -> anyhow::Result<Option<ResidentId>> {
+    let residents = section::<Vec<ResidentInfo>>(outbox, "residents")?;
+    Ok(residents.iter().find_map(|r| {
+        r.cards
+            .iter()
+            .any(|c| matches!(c, CardBinding::CardUid(b) if &b.uid == uid))
+            .then_some(r.id)
+    }))
+}
+
+async fn sync_loop(
+    config: Config,
+    path: PathBuf,
+    inputs: mpsc::Sender<Input>,
+    sync_now: Arc<Notify>,
+) {
+    let mut outbox = match Outbox::open(&path) {
+        Ok(outbox) => outbox,
+        Err(e) => {
+            tracing::error!("the sync cannot open the outbox: {e}");
+            return;
+        }
+    };
+    let client = SyncClient::new(&config.center_url, &config.token, config.device_id.clone());
+    let tz = config.time_zone.clone();
+    let mut failures = 0u32;
+    loop {
+        let result = client.sync(&mut outbox, || local_now(&tz)).await;
+        let wait = match &result {
+            Ok(outcome) => {
+                failures = 0;
+                if outcome.skew_ms.abs() > 60_000 {
+                    tracing::warn!(skew_ms = outcome.skew_ms, "the box's clock is off");
+                }
+                Duration::from_secs(config.sync_interval_s)
+            }
+            Err(e) => {
+                failures += 1;
+                tracing::warn!("sync failed ({failures} in a row): {e}");
+                backoff(failures - 1, rand::random::<f64>())
+            }
+        };
+        let _ = inputs
+            .send(Input::Synced(result.map(|_| ()).map_err(|e| e.to_string())))
+            .await;
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = sync_now.notified() => {}
+        }
+    }
+}
