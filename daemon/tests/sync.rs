@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
+mod common;
+
 use mimamori_center::clock::ManualClock;
-use mimamori_center::config::Config;
-use mimamori_center::store::{Store, admin};
 use mimamori_daemon::outbox::Outbox;
 use mimamori_daemon::sync::{SyncClient, SyncError};
 use mimamori_protocol::*;
@@ -30,47 +30,11 @@ fn check_in(resident: u64) -> EventBody {
     })
 }
 
-fn count(config: &Config, sql: &str) -> i64 {
-    let store = Store::open(&config.database_path()).unwrap();
-    store
-        .connection()
-        .query_row(sql, [], |row| row.get(0))
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_check_in_made_while_the_center_is_away_arrives_once() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut config = Config::parse("").unwrap();
-    config.data_dir = tmp.path().join("center");
     let now: jiff::Timestamp = "2026-11-29T00:00:00Z".parse().unwrap();
-    let mut store = Store::open(&config.database_path()).unwrap();
-    let (token, resident) = store
-        .transaction(|c| {
-            let token = admin::add_box(c, "box-0001", "", now)?;
-            let resident = admin::add_resident(
-                c,
-                &config,
-                &admin::NewResident {
-                    name: "山田 花子".into(),
-                    kana: "やまだ はなこ".into(),
-                    district: "東町".into(),
-                    address: String::new(),
-                    phone: String::new(),
-                    birth_date: None,
-                    care_plan: serde_json::from_str(
-                        r#"{"reminder_at": "09:00", "deadline": "12:00"}"#,
-                    )
-                    .unwrap(),
-                    box_device: Some("box-0001".into()),
-                },
-                now,
-            )?;
-            admin::bind_uid(c, resident, &"04A1B2C3".parse().unwrap(), now)?;
-            Ok((token, resident))
-        })
-        .unwrap();
-    drop(store);
+    let (config, token, resident) = common::center_with_household(tmp.path(), now);
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
@@ -131,7 +95,7 @@ async fn a_check_in_made_while_the_center_is_away_arrives_once() {
     }
     let outcome = client.sync(&mut outbox, box_now).await.unwrap();
     assert_eq!(outcome.acked, 1);
-    assert_eq!(count(&config, "SELECT COUNT(*) FROM check_ins"), 1);
+    assert_eq!(common::count(&config, "SELECT COUNT(*) FROM check_ins"), 1);
 
     // After a restart the sequence goes on.
     drop(outbox);
@@ -140,7 +104,7 @@ async fn a_check_in_made_while_the_center_is_away_arrives_once() {
     assert_eq!(second.seq, 2);
     assert_ne!(second.boot_id, first.boot_id);
     client.sync(&mut outbox, box_now).await.unwrap();
-    assert_eq!(count(&config, "SELECT COUNT(*) FROM check_ins"), 2);
+    assert_eq!(common::count(&config, "SELECT COUNT(*) FROM check_ins"), 2);
 
     // A wrong token is refused for good, and the event stays on the box.
     outbox.record(check_in(resident as u64), box_now()).unwrap();

@@ -2,12 +2,12 @@
 //! inserted on the virtual TV page, a check-in with the remote's keys, and
 //! the check-in stored at the center.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mimamori_center::clock::ManualClock;
-use mimamori_center::config::Config as CenterConfig;
-use mimamori_center::store::{Store, admin};
 use mimamori_daemon::config::Config;
 
 async fn state(url: &str) -> serde_json::Value {
@@ -55,37 +55,9 @@ async fn wait_for(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resident_checks_in_on_the_virtual_tv() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut center_config = CenterConfig::parse("").unwrap();
-    center_config.data_dir = tmp.path().join("center");
     #[allow(clippy::disallowed_methods)] // the box reads the real clock; so does this center
     let now = jiff::Timestamp::now();
-    let mut store = Store::open(&center_config.database_path()).unwrap();
-    let token = store
-        .transaction(|c| {
-            let token = admin::add_box(c, "box-0001", "", now)?;
-            let resident = admin::add_resident(
-                c,
-                &center_config,
-                &admin::NewResident {
-                    name: "山田 花子".into(),
-                    kana: "やまだ はなこ".into(),
-                    district: "東町".into(),
-                    address: String::new(),
-                    phone: String::new(),
-                    birth_date: None,
-                    care_plan: serde_json::from_str(
-                        r#"{"reminder_at": "09:00", "deadline": "12:00"}"#,
-                    )
-                    .unwrap(),
-                    box_device: Some("box-0001".into()),
-                },
-                now,
-            )?;
-            admin::bind_uid(c, resident, &"04A1B2C3".parse().unwrap(), now)?;
-            Ok(token)
-        })
-        .unwrap();
-    drop(store);
+    let (center_config, token, _) = common::center_with_household(tmp.path(), now);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let center_url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(mimamori_center::server::serve(
@@ -145,11 +117,7 @@ async fn a_resident_checks_in_on_the_virtual_tv() {
     // The check-in reaches the center.
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let store = Store::open(&center_config.database_path()).unwrap();
-        let n: i64 = store
-            .connection()
-            .query_row("SELECT COUNT(*) FROM check_ins", [], |r| r.get(0))
-            .unwrap();
+        let n = common::count(&center_config, "SELECT COUNT(*) FROM check_ins");
         if n == 1 {
             break;
         }
