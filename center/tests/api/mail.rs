@@ -262,6 +262,30 @@ async fn a_5xx_fails_at_once_and_shows_per_contact() {
     assert_eq!(bouncing[0].email, "bounce@example.jp");
     assert_eq!(bouncing[0].failed, 1);
     center.stop().await;
+
+    // What the operator sees.
+    let config = dir.join("center.toml");
+    std::fs::write(&config, "data_dir = \".\"\n").unwrap();
+    let admin = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mimamori-center"))
+            .arg("--config")
+            .arg(&config)
+            .args(["admin", "mail", "list"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let listed: serde_json::Value = serde_json::from_str(&admin(&["--failed", "--json"])).unwrap();
+    assert_eq!(listed["messages"].as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed["messages"][0]["recipient"], "bounce@example.jp");
+    assert_eq!(listed["failing_contacts"][0]["email"], "bounce@example.jp");
+    let text = admin(&[]);
+    assert!(text.contains("family addresses that bounce"), "{text}");
+    assert!(text.contains("bounce@example.jp"), "{text}");
+    assert!(text.contains("550"), "{text}");
+    assert!(text.contains("sakura@example.jp"), "{text}");
 }
 
 #[tokio::test]
