@@ -110,6 +110,7 @@ async fn a_check_in_mails_every_check_in_contacts_once() {
     let center = Center::start_with(mail_config(&dir, smtp.port), clock).await;
 
     check_in(&center, &h).await;
+    check_in(&center, &h).await; // the box resends: stored once, mailed once
     let got = smtp.wait_for(1).await;
     wait_outbox(&dir, "sent", |rows| rows.iter().all(|r| r.state == "sent")).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -369,7 +370,9 @@ async fn an_alert_mails_the_family_and_the_district_nurses() {
             .unwrap();
     }
     let clock = Arc::new(ManualClock::new(now));
-    let center = Center::start_with(mail_config(&dir, smtp.port), clock).await;
+    let mut config = mail_config(&dir, smtp.port);
+    config.sweep_interval = Duration::from_millis(100);
+    let center = Center::start_with(config, clock.clone()).await;
     // A call requested opens an alert at once.
     let mut event = check_in_event(EV1, 1, h.resident, &h.uid, "2026-11-29T09:00:00+09:00");
     event["body"]["call_requested"] = serde_json::Value::Bool(true);
@@ -385,5 +388,32 @@ async fn an_alert_mails_the_family_and_the_district_nurses() {
     let mut to: Vec<String> = smtp.received().iter().flat_map(|r| r.to.clone()).collect();
     to.sort();
     assert_eq!(to, ["jiro@example.jp", "sato@town.example.jp"], "{got:?}");
+    let nurse = got
+        .iter()
+        .find(|r| r.to[0] == "sato@town.example.jp")
+        .unwrap();
+    assert!(
+        parse(nurse)
+            .subject()
+            .unwrap()
+            .starts_with("【見守り】新しいアラート")
+    );
+
+    // Unacknowledged for longer than escalate_after_hours (4): the sweep
+    // escalates, and the district's nurse is told again.
+    clock.set(now + SignedDuration::from_hours(5));
+    let got = smtp.wait_for(3).await;
+    let escalation = parse(&got[2]);
+    assert_eq!(got[2].to, ["sato@town.example.jp"]);
+    assert!(
+        escalation
+            .subject()
+            .unwrap()
+            .starts_with("【見守り】対応されていません"),
+        "{:?}",
+        escalation.subject()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(smtp.received().len(), 3, "escalated once");
     center.stop().await;
 }
