@@ -1,7 +1,9 @@
 //! A real SMTP server on a loopback port, in the test process
 //! (`mailin-embedded`): it can be down (nothing listening), accept, answer
 //! 4xx for a while, and answer 550 to any recipient whose address starts
-//! with `bounce`.
+//! with `bounce`. Shared by the `api` and `cli` test binaries, each using
+//! part of it.
+#![allow(dead_code)]
 
 use std::io;
 use std::net::{IpAddr, TcpListener};
