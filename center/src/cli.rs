@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::domain::{AlertState, PauseReason, VisitOutcome};
-use crate::store::{Store, admin, people, watch};
+use crate::store::{Store, admin, outbox, people, watch};
 
 /// The Mimamori center.
 #[derive(Debug, Parser)]
@@ -77,6 +77,25 @@ enum Admin {
     /// Nurses and administrators.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// The mail outbox: what was sent, what waits, what failed.
+    #[command(subcommand)]
+    Mail(MailCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum MailCommand {
+    /// Lists the outbox, newest first, and the family addresses that bounce.
+    List {
+        /// Only failed messages.
+        #[arg(long)]
+        failed: bool,
+        /// At most this many messages.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -544,6 +563,11 @@ fn run_admin(config: &Config, command: Admin, now: Timestamp) -> anyhow::Result<
             println!("notice {id} published");
         }
         Admin::Alerts(command) => alerts(config, &mut store, command, now)?,
+        Admin::Mail(MailCommand::List {
+            failed,
+            limit,
+            json,
+        }) => mail_list(&store, failed, limit, json)?,
         Admin::Family(FamilyCommand::Add {
             resident,
             name,
@@ -881,6 +905,54 @@ fn care_plan(args: &PlanArgs) -> anyhow::Result<CarePlan> {
     };
     mimamori_protocol::Validate::validate(&plan)?;
     Ok(plan)
+}
+
+fn mail_list(store: &Store, failed: bool, limit: usize, json: bool) -> anyhow::Result<()> {
+    let messages = outbox::list(store.connection(), failed, limit)?;
+    let bouncing = outbox::failing_contacts(store.connection())?;
+    if json {
+        return print_json(&serde_json::json!({
+            "messages": messages,
+            "failing_contacts": bouncing,
+        }));
+    }
+    for m in &messages {
+        let when = match m.state.as_str() {
+            "sent" => format!("sent {}", m.sent_at.as_deref().unwrap_or("?")),
+            "pending" => format!("next {}", m.next_attempt_at.as_deref().unwrap_or("?")),
+            _ => format!("after {} attempts", m.attempts),
+        };
+        println!(
+            "{:>7}  {:<7}  {:<16}  {:<32}  {}",
+            m.id, m.state, m.kind, m.recipient, when
+        );
+        if m.state != "sent" {
+            if let Some(error) = &m.last_error {
+                println!("         {error}");
+            }
+        }
+    }
+    if messages.is_empty() {
+        println!(
+            "{}",
+            if failed {
+                "no failed mail"
+            } else {
+                "the outbox is empty"
+            }
+        );
+    }
+    if !bouncing.is_empty() {
+        println!();
+        println!("family addresses that bounce:");
+        for c in &bouncing {
+            println!(
+                "  contact {:>5} of resident {:>6}  {} <{}>  {} failed: {}",
+                c.contact, c.resident, c.name, c.email, c.failed, c.last_error
+            );
+        }
+    }
+    Ok(())
 }
 
 fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {

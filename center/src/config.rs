@@ -43,6 +43,9 @@ pub struct Config {
     pub points: Points,
     /// What boxes are told about syncing.
     pub sync: Sync,
+    /// Email: the SMTP relay and what the messages say about the center.
+    /// `None` (no `[mail]` section): mail is off and nothing is enqueued.
+    pub mail: Option<crate::mail::MailConfig>,
 }
 
 /// The HTTP listener.
@@ -134,6 +137,7 @@ struct File {
     points: Points,
     #[serde(default)]
     sync: Sync,
+    mail: Option<crate::mail::MailFile>,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -302,6 +306,7 @@ impl Config {
                 message: "must be at least 1".into(),
             });
         }
+        let time_zone_for_mail = time_zone.clone();
         Ok(Config {
             data_dir: file.data_dir,
             time_zone,
@@ -314,6 +319,10 @@ impl Config {
             sweep_interval: std::time::Duration::from_secs(w.sweep_interval_s),
             points: file.points,
             sync: file.sync,
+            mail: file
+                .mail
+                .map(|mail| mail.check(&time_zone_for_mail))
+                .transpose()?,
         })
     }
 

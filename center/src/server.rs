@@ -1,4 +1,5 @@
-//! `mimamori-center serve`: the HTTP API and the periodic sweep.
+//! `mimamori-center serve`: the HTTP API, the periodic sweep and the mail
+//! sender.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use tokio::net::TcpListener;
 use crate::api::{AppState, router};
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::mail::sender::Sender;
 use crate::store::{self, CenterStore, SqliteStore, Writer};
 
 /// Serves the center on `listener` until `shutdown` completes, then lets
@@ -32,6 +34,18 @@ pub async fn serve(
     };
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let sender = match &config.mail {
+        Some(mail) => {
+            let sender = Sender::new(writer.clone(), Arc::new(mail.clone()), clock.clone())
+                .context("setting up the SMTP transport ([mail])")?;
+            tracing::info!(host = %mail.smtp.host, port = mail.smtp.port, "mail sender started");
+            Some(tokio::spawn(sender.run(stop_rx.clone())))
+        }
+        None => {
+            tracing::info!("no [mail] section: mail is off");
+            None
+        }
+    };
     let sweeper = tokio::spawn(sweep_periodically(
         backend.clone(),
         config.clone(),
@@ -47,6 +61,9 @@ pub async fn serve(
 
     let _ = stop_tx.send(true);
     let _ = sweeper.await;
+    if let Some(sender) = sender {
+        let _ = sender.await;
+    }
     // The last handles of the writer go here; then its thread ends.
     drop(backend);
     drop(writer);

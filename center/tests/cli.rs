@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+#[path = "api/smtp.rs"]
+mod smtp;
+
 const BIN: &str = env!("CARGO_BIN_EXE_mimamori-center");
 
 fn center(config: &Path, args: &[&str]) -> Output {
@@ -482,4 +485,124 @@ fn residents_are_edited_and_get_their_own_thresholds_family_and_staff() {
     let staff: Value =
         serde_json::from_str(&ok(&config, &["admin", "staff", "list", "--json"])).unwrap();
     assert_eq!(staff[0]["districts"], json!(["東町", "西町"]));
+}
+
+#[test]
+fn mail_queued_when_the_center_is_killed_is_delivered_after_restart_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let smtp = smtp::Smtp::down();
+    let config = tmp.path().join("center.toml");
+    // The sender looks once a minute: the mail is still queued when the
+    // center is killed.
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"data\"\n[http]\nlisten = \"127.0.0.1:{port}\"\n\
+             [mail]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"plain\"\n\
+             from = \"mimamori@center.example.jp\"\ndesk_name = \"南部町 健康福祉課\"\n\
+             desk_phone = \"0859-00-0000\"\ndesk_email = \"kenko@town.example.jp\"\n\
+             public_url = \"https://center.example.jp\"\n\
+             dashboard_url = \"https://center.example.jp/dashboard\"\n\
+             message_id_domain = \"center.example.jp\"\npoll_interval_ms = 60000\n",
+            smtp.port
+        ),
+    )
+    .unwrap();
+    let out = ok(&config, &["admin", "box", "add", "nanbu-0001"]);
+    let token = out.lines().nth(1).unwrap().trim().to_owned();
+    ok(
+        &config,
+        &[
+            "admin",
+            "resident",
+            "add",
+            "--name",
+            "山田 花子",
+            "--kana",
+            "やまだ はなこ",
+            "--district",
+            "東町",
+            "--box",
+            "nanbu-0001",
+        ],
+    );
+    ok(
+        &config,
+        &["admin", "card", "bind", "1", "--uid", "04A1B2C3"],
+    );
+    for (name, email) in [
+        ("山田 一郎", "ichiro@example.jp"),
+        ("山田 良子", "yoshiko@example.jp"),
+        ("山田 三郎", "saburo@example.jp"),
+    ] {
+        ok(
+            &config,
+            &[
+                "admin",
+                "family",
+                "add",
+                "1",
+                "--name",
+                name,
+                "--email",
+                email,
+                "--policy",
+                "every_check_in",
+            ],
+        );
+    }
+
+    let server = Server::start(&config, &url);
+    for day in 1..=5 {
+        let mut body = sync_body(1, false);
+        body["events"][0]["id"] = json!(format!("0f8fad5b-d9cb-469f-a165-70867728950{day}"));
+        body["events"][0]["seq"] = json!(day);
+        body["events"][0]["recorded_at"] = json!(format!("2026-11-2{day}T09:00:00+09:00"));
+        body["sent_at"] = json!(format!("2026-11-2{day}T09:00:05+09:00"));
+        let (status, response) = http::post(&format!("{url}/api/v1/sync"), &token, &body);
+        assert_eq!(status, 200, "{response}");
+    }
+    server.kill();
+    let listed: Value =
+        serde_json::from_str(&ok(&config, &["admin", "mail", "list", "--json"])).unwrap();
+    let messages = listed["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 15, "{listed}");
+    assert!(messages.iter().all(|m| m["state"] == "pending"), "{listed}");
+
+    smtp.start();
+    let server = Server::start(&config, &url);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while smtp.received().len() < 15 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let received = smtp.received();
+    assert_eq!(received.len(), 15, "every queued message, once");
+    let mut ids: Vec<String> = received
+        .iter()
+        .map(|r| {
+            mail_parser::MessageParser::default()
+                .parse(&r.data)
+                .unwrap()
+                .message_id()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 15, "no duplicates");
+    drop(server);
+    let listed: Value =
+        serde_json::from_str(&ok(&config, &["admin", "mail", "list", "--json"])).unwrap();
+    assert!(
+        listed["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["state"] == "sent"),
+        "{listed}"
+    );
 }

@@ -62,9 +62,11 @@
 //! ```
 
 mod build;
+mod config;
 mod family;
 mod format;
 mod nurse;
+pub mod sender;
 
 use std::fmt;
 
@@ -73,6 +75,8 @@ use jiff::tz::TimeZone;
 
 use crate::domain::AlertId;
 
+pub(crate) use config::MailFile;
+pub use config::{MailConfig, Secret, Security, Smtp};
 pub use family::{
     CheckInFacts, FamilyCheckIn, FamilyConcern, FamilyConsent, FamilyContact, FamilyDigest,
     compose_family_checkin, compose_family_concern, compose_family_digest,

@@ -11,6 +11,7 @@
 pub mod admin;
 mod backend;
 pub mod import;
+pub mod outbox;
 pub mod people;
 mod schema;
 pub mod sync;

@@ -84,8 +84,8 @@ pub fn add_family(
         )));
     }
     conn.execute(
-        "INSERT INTO family_contacts (resident_id, name, email, relation, policy, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO family_contacts (resident_id, name, email, relation, policy, created_at, unsubscribe_token)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, lower(hex(randomblob(16))))",
         params![
             resident,
             name.trim(),

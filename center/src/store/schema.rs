@@ -206,4 +206,35 @@ CREATE TABLE staff (
     created_at INTEGER NOT NULL
 );
 "#,
+    // 2: the mail outbox; per family contact what they may see and how to
+    // unsubscribe.
+    r#"
+ALTER TABLE family_contacts ADD COLUMN consent TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE family_contacts ADD COLUMN unsubscribe_token TEXT;
+ALTER TABLE family_contacts ADD COLUMN unsubscribed_at INTEGER;
+UPDATE family_contacts SET unsubscribe_token = lower(hex(randomblob(16)));
+CREATE UNIQUE INDEX family_contacts_token ON family_contacts(unsubscribe_token);
+
+-- One row per message. `payload` holds the facts the message is composed
+-- from (JSON); composing it with the row id and `created_at` gives the same
+-- bytes at every attempt, so a resend carries the same Message-ID.
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    kind            TEXT NOT NULL CHECK (kind IN ('family_checkin', 'family_concern', 'nurse_alert', 'nurse_escalation')),
+    recipient       TEXT NOT NULL,
+    contact_id      INTEGER REFERENCES family_contacts(id),
+    staff_id        INTEGER REFERENCES staff(id),
+    resident_id     INTEGER REFERENCES residents(id),
+    payload         TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
+    sent_at         INTEGER
+);
+CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE state = 'pending';
+CREATE INDEX outbox_state ON outbox(state, id);
+CREATE INDEX outbox_contact ON outbox(contact_id, state) WHERE contact_id IS NOT NULL;
+"#,
 ];

@@ -234,7 +234,13 @@ fn store_event(
             };
             for resident in targets {
                 let (state, _) = watch::load_state(conn, config, resident)?;
-                applied.extend(watch::apply(conn, resident, &rules::on_sos(&state), now)?);
+                applied.extend(watch::apply(
+                    conn,
+                    config,
+                    resident,
+                    &rules::on_sos(&state),
+                    now,
+                )?);
             }
         }
     }
@@ -402,8 +408,24 @@ fn store_check_in(
     )?
     .execute(params![ms(at), points, streak, day.to_string(), resident])?;
 
+    super::outbox::enqueue_check_in(
+        conn,
+        config,
+        resident,
+        &super::outbox::StoredCheckIn {
+            recorded_at: at,
+            condition: check_in.condition,
+            symptoms: check_in.symptoms.clone(),
+            symptom_note: check_in.symptom_note.clone(),
+            medication: check_in.medication.clone(),
+            vitals: check_in.vitals,
+            call_requested: check_in.call_requested,
+        },
+        now,
+    )?;
+
     let actions = rules::on_check_in(check_in, at, &history, &state, &thresholds);
-    applied.extend(watch::apply(conn, resident, &actions, now)?);
+    applied.extend(watch::apply(conn, config, resident, &actions, now)?);
     Ok(())
 }
 

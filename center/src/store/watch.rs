@@ -128,8 +128,12 @@ fn last_resolved(conn: &Connection, resident: i64) -> Result<Vec<(AlertKind, Tim
 }
 
 /// Writes the engine's actions for `resident` as alert rows and history.
+///
+/// Each alert opened or escalated enqueues its mail in the same
+/// transaction ([`super::outbox::enqueue_alert`]).
 pub(crate) fn apply(
     conn: &Connection,
+    config: &Config,
     resident: i64,
     actions: &[Action],
     now: Timestamp,
@@ -195,6 +199,9 @@ pub(crate) fn apply(
             }
         }
     }
+    for done in &applied {
+        super::outbox::enqueue_alert(conn, config, done, now)?;
+    }
     Ok(applied)
 }
 
@@ -259,14 +266,20 @@ fn refresh_after(
     for _ in 0..AlertKind::ALL.len() + 2 {
         let (state, thresholds) = load_state(conn, config, resident)?;
         if let Some(at) = contact.take() {
-            let done = apply(conn, resident, &watch::on_box_contact(&state, at), now)?;
+            let done = apply(
+                conn,
+                config,
+                resident,
+                &watch::on_box_contact(&state, at),
+                now,
+            )?;
             if !done.is_empty() {
                 applied.extend(done);
                 continue; // the facts changed: load them again
             }
         }
         let evaluation = watch::evaluate(&state, &thresholds, now);
-        let done = apply(conn, resident, &evaluation.actions, now)?;
+        let done = apply(conn, config, resident, &evaluation.actions, now)?;
         if done.is_empty() {
             conn.prepare_cached("UPDATE residents SET next_due = ?1 WHERE id = ?2")?
                 .execute(params![evaluation.next_due.map(ms), resident])?;

@@ -29,8 +29,11 @@ pub(crate) fn at(text: &str) -> Timestamp {
 
 impl Center {
     pub(crate) async fn start(dir: &Path, now: Timestamp) -> Center {
-        let config = config(dir);
-        let clock = Arc::new(ManualClock::new(now));
+        Center::start_with(config(dir), Arc::new(ManualClock::new(now))).await
+    }
+
+    /// A center with this configuration and a clock the test keeps.
+    pub(crate) async fn start_with(config: Config, clock: Arc<ManualClock>) -> Center {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -3,4 +3,6 @@
 mod alerts;
 mod harness;
 mod jpki;
+mod mail;
+mod smtp;
 mod sync;

@@ -1,0 +1,234 @@
+//! The sender: a task that hands the outbox's due messages to the SMTP relay
+//! over a pooled lettre transport and records what became of each.
+//!
+//! Every `poll_interval` it reads the due rows ([`outbox::due`]), composes
+//! each (the same bytes at every attempt: [`outbox::Pending::compose`]),
+//! sends up to `concurrency` at once, and records the outcome through the
+//! database writer, one commit per answer:
+//!
+//! * accepted (2xx) → `sent`;
+//! * a transient failure — the relay unreachable, a timeout, TLS trouble,
+//!   a 4xx answer — → retried after an exponential backoff with jitter
+//!   ([`outbox::retry_delay`]) until the row is `max_age` old, then `failed`;
+//! * a permanent failure — a 5xx answer, an address that does not parse —
+//!   → `failed` at once, with the error stored for the dashboard and
+//!   `admin mail list --failed`.
+//!
+//! **Delivery is at least once.** A row is marked `sent` only after the
+//! relay has accepted it. If the center dies between the relay's answer and
+//! the commit of `sent`, the row is still `pending` after the restart and
+//! is sent again: at most the messages in flight at the crash (up to
+//! `concurrency`) can arrive twice. They carry the same `Message-ID`, so a
+//! mail client or a relay can recognise the duplicate. Nothing else is sent
+//! twice, and nothing enqueued is lost: rows are committed with their cause.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::transport::smtp::PoolConfig;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport as _, Tokio1Executor};
+
+use super::{MailConfig, Security, Smtp};
+use crate::clock::Clock;
+use crate::store::outbox::{self, AfterFailure, Pending};
+use crate::store::{StoreError, Writer};
+
+/// Most rows read at once.
+const BATCH: usize = 256;
+
+/// The pooled SMTP transport the sender uses.
+pub type Transport = AsyncSmtpTransport<Tokio1Executor>;
+
+/// Builds the pooled transport to the configured relay: STARTTLS
+/// (required), implicit TLS, or plain; AUTH when credentials are set.
+pub fn transport(
+    smtp: &Smtp,
+    pool_size: usize,
+) -> Result<Transport, lettre::transport::smtp::Error> {
+    let builder = match smtp.security {
+        Security::Starttls => Transport::starttls_relay(&smtp.host)?,
+        Security::Tls => Transport::relay(&smtp.host)?,
+        Security::Plain => Transport::builder_dangerous(&smtp.host),
+    };
+    let mut builder = builder
+        .port(smtp.port)
+        .timeout(Some(Duration::from_secs(30)))
+        .pool_config(PoolConfig::new().max_size(u32::try_from(pool_size).unwrap_or(4)));
+    if let Some((user, password)) = &smtp.credentials {
+        builder = builder.credentials(Credentials::new(user.clone(), password.0.clone()));
+    }
+    Ok(builder.build())
+}
+
+/// What one pass over the due rows did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    /// Rows accepted by the relay.
+    pub sent: usize,
+    /// Rows to be tried again later.
+    pub retried: usize,
+    /// Rows given up.
+    pub failed: usize,
+}
+
+/// The sender: the outbox, the transport and the clock.
+#[derive(Clone)]
+pub struct Sender {
+    writer: Writer,
+    mail: Arc<MailConfig>,
+    transport: Transport,
+    clock: Arc<dyn Clock>,
+}
+
+impl Sender {
+    /// A sender over `writer`'s database to the relay of `mail`.
+    pub fn new(
+        writer: Writer,
+        mail: Arc<MailConfig>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, lettre::transport::smtp::Error> {
+        let transport = transport(&mail.smtp, mail.concurrency)?;
+        Ok(Self {
+            writer,
+            mail,
+            transport,
+            clock,
+        })
+    }
+
+    /// Sends what is due until `stop` turns true; the messages in flight
+    /// then finish (or time out) and are recorded.
+    pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let mut interval = tokio::time::interval(self.mail.poll_interval);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = interval.tick() => {}
+                _ = stop.changed() => return,
+            }
+            loop {
+                match self.send_due().await {
+                    // A full batch: more may be due right now.
+                    Ok((pass, read)) if read == BATCH && pass.sent + pass.failed > 0 => {}
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::error!("mail outbox: {e}");
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One pass: sends every row due now, at most `concurrency` at once,
+    /// and records each outcome. Returns the tally and the rows read.
+    pub async fn send_due(&self) -> Result<(Pass, usize), StoreError> {
+        let now = self.clock.now();
+        let due = self
+            .writer
+            .run(move |conn| outbox::due(conn, now, BATCH))
+            .await?;
+        let read = due.len();
+        let permits = Arc::new(tokio::sync::Semaphore::new(self.mail.concurrency));
+        let mut tasks = tokio::task::JoinSet::new();
+        for row in due {
+            let sender = self.clone();
+            let permits = permits.clone();
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                sender.send_one(row).await
+            });
+        }
+        let mut pass = Pass::default();
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok(Ok(Outcome::Sent)) => pass.sent += 1,
+                Ok(Ok(Outcome::Retry)) => pass.retried += 1,
+                Ok(Ok(Outcome::Failed)) => pass.failed += 1,
+                Ok(Err(e)) => tracing::error!("mail outbox: recording a result: {e}"),
+                Err(e) => tracing::error!("mail outbox: a send task ended abnormally: {e}"),
+            }
+        }
+        Ok((pass, read))
+    }
+
+    async fn send_one(&self, row: Pending) -> Result<Outcome, StoreError> {
+        let id = row.id;
+        let attempt = match row.compose(&self.mail.settings) {
+            Ok(message) => self
+                .transport
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| (e.is_permanent(), smtp_error_text(&e))),
+            // Composition is deterministic: its errors never go away.
+            Err(e) => Err((true, error_chain(&e))),
+        };
+        let now = self.clock.now();
+        match attempt {
+            Ok(()) => {
+                self.writer
+                    .run(move |conn| outbox::record_sent(conn, id, now))
+                    .await?;
+                tracing::info!(
+                    outbox = id,
+                    recipient = row.payload.recipient(),
+                    kind = row.payload.kind(),
+                    "mail sent"
+                );
+                Ok(Outcome::Sent)
+            }
+            Err((permanent, error)) => {
+                let max_age = self.mail.max_age;
+                let jitter: f64 = rand::random();
+                let message = error.clone();
+                let after = self
+                    .writer
+                    .run(move |conn| {
+                        outbox::record_failure(conn, id, now, &message, permanent, max_age, jitter)
+                    })
+                    .await?;
+                match after {
+                    AfterFailure::RetryAt(at) => {
+                        tracing::warn!(outbox = id, recipient = row.payload.recipient(), attempt = row.attempts + 1, retry_at = %at, "mail not sent, will retry: {error}");
+                        Ok(Outcome::Retry)
+                    }
+                    AfterFailure::Failed => {
+                        tracing::error!(
+                            outbox = id,
+                            recipient = row.payload.recipient(),
+                            kind = row.payload.kind(),
+                            "mail failed, not retried: {error}"
+                        );
+                        Ok(Outcome::Failed)
+                    }
+                }
+            }
+        }
+    }
+}
+
+enum Outcome {
+    Sent,
+    Retry,
+    Failed,
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
+}
+
+fn smtp_error_text(error: &lettre::transport::smtp::Error) -> String {
+    match error.status() {
+        Some(code) => format!("SMTP {code}: {}", error_chain(error)),
+        None => error_chain(error),
+    }
+}

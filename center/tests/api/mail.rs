@@ -1,0 +1,419 @@
+//! The mail outbox and sender against a real SMTP server on 127.0.0.1:
+//! delivery, the server down, 4xx then success, 5xx, restarts.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use mail_parser::MessageParser;
+use mimamori_center::clock::ManualClock;
+use mimamori_center::config::Config;
+use mimamori_center::store::{Store, outbox, people};
+
+use crate::harness::*;
+use crate::smtp::{Received, Smtp};
+
+const EV1: &str = "3b241101-e2bb-4255-8caf-4136c566a962";
+
+fn mail_config(dir: &Path, port: u16) -> Config {
+    let mut config = Config::parse(&format!(
+        "[http]\nmax_body_bytes = 65536\n\
+         [mail]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\n\
+         from = \"mimamori@center.example.jp\"\nfrom_name = \"南部町 見守りセンター\"\n\
+         desk_name = \"南部町 健康福祉課\"\ndesk_phone = \"0859-00-0000\"\n\
+         desk_email = \"kenko@town.example.jp\"\npublic_url = \"https://center.example.jp\"\n\
+         dashboard_url = \"https://center.example.jp/dashboard\"\n\
+         message_id_domain = \"center.example.jp\"\npoll_interval_ms = 50\nconcurrency = 2\n"
+    ))
+    .unwrap();
+    config.data_dir = dir.to_path_buf();
+    config
+}
+
+fn add_family(dir: &Path, resident: i64, name: &str, email: &str, policy: &str, now: Timestamp) {
+    let mut store = Store::open(&config(dir).database_path()).unwrap();
+    store
+        .transaction(|c| {
+            people::add_family(
+                c,
+                resident,
+                name,
+                email,
+                "長男",
+                policy.parse().unwrap(),
+                now,
+            )
+        })
+        .unwrap();
+}
+
+fn outbox_rows(dir: &Path, failed_only: bool) -> Vec<outbox::OutboxRow> {
+    let store = Store::open(&config(dir).database_path()).unwrap();
+    outbox::list(store.connection(), failed_only, 100).unwrap()
+}
+
+async fn check_in(center: &Center, h: &Household) {
+    let body = request(
+        &h.device,
+        "2026-11-29T09:00:05+09:00",
+        vec![check_in_event(
+            EV1,
+            1,
+            h.resident,
+            &h.uid,
+            "2026-11-29T09:00:00+09:00",
+        )],
+    );
+    let (status, response) = center.sync(&h.token, &body).await;
+    assert_eq!(status, 200, "{response}");
+}
+
+/// Waits until `pred` holds for the outbox (10 s at most).
+async fn wait_outbox(dir: &Path, what: &str, pred: impl Fn(&[outbox::OutboxRow]) -> bool) {
+    for _ in 0..200 {
+        if pred(&outbox_rows(dir, false)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what}: outbox is {:#?}", outbox_rows(dir, false));
+}
+
+fn parse(received: &Received) -> mail_parser::Message<'_> {
+    MessageParser::default().parse(&received.data).unwrap()
+}
+
+#[tokio::test]
+async fn a_check_in_mails_every_check_in_contacts_once() {
+    let (_tmp, dir) = temp();
+    let now = at("2026-11-29T00:00:00Z");
+    let smtp = Smtp::up();
+    let h = household(&dir, "nanbu-0101", "04A1B2D1", now);
+    add_family(
+        &dir,
+        h.resident,
+        "山田 一郎",
+        "ichiro@example.jp",
+        "every_check_in",
+        now,
+    );
+    add_family(
+        &dir,
+        h.resident,
+        "山田 次郎",
+        "jiro@example.jp",
+        "concerns_only",
+        now,
+    );
+    let clock = Arc::new(ManualClock::new(now));
+    let center = Center::start_with(mail_config(&dir, smtp.port), clock).await;
+
+    check_in(&center, &h).await;
+    check_in(&center, &h).await; // the box resends: stored once, mailed once
+    let got = smtp.wait_for(1).await;
+    wait_outbox(&dir, "sent", |rows| rows.iter().all(|r| r.state == "sent")).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        smtp.received().len(),
+        1,
+        "one mail, to the every_check_in contact"
+    );
+    assert_eq!(got[0].to, vec!["ichiro@example.jp".to_owned()]);
+
+    let rows = outbox_rows(&dir, false);
+    assert_eq!(rows.len(), 1);
+    let message = parse(&got[0]);
+    assert_eq!(message.subject(), Some("山田 花子さんの今日の記録"));
+    let to = message.to().unwrap().first().unwrap();
+    assert_eq!(to.address(), Some("ichiro@example.jp"));
+    assert_eq!(to.name(), Some("山田 一郎"));
+    assert_eq!(
+        message.message_id(),
+        Some(format!("outbox-{}@center.example.jp", rows[0].id).as_str())
+    );
+    assert_eq!(rows[0].attempts, 1);
+    center.stop().await;
+}
+
+#[tokio::test]
+async fn mail_waits_while_the_server_is_down_and_goes_once_it_is_up() {
+    let (_tmp, dir) = temp();
+    let now = at("2026-11-29T00:00:00Z");
+    let smtp = Smtp::down();
+    let h = household(&dir, "nanbu-0102", "04A1B2D2", now);
+    add_family(
+        &dir,
+        h.resident,
+        "山田 一郎",
+        "ichiro@example.jp",
+        "every_check_in",
+        now,
+    );
+    let clock = Arc::new(ManualClock::new(now));
+    let center = Center::start_with(mail_config(&dir, smtp.port), clock.clone()).await;
+
+    check_in(&center, &h).await;
+    wait_outbox(&dir, "a failed attempt", |rows| {
+        rows.len() == 1 && rows[0].attempts >= 1
+    })
+    .await;
+    let row = &outbox_rows(&dir, false)[0];
+    assert_eq!(row.state, "pending", "{row:?}");
+    assert!(row.last_error.is_some(), "{row:?}");
+    // Not due again before the backoff has passed.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(outbox_rows(&dir, false)[0].attempts, 1);
+
+    smtp.start();
+    clock.set(now + SignedDuration::from_mins(2));
+    let got = smtp.wait_for(1).await;
+    wait_outbox(&dir, "sent", |rows| rows[0].state == "sent").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(smtp.received().len(), 1);
+    assert_eq!(parse(&got[0]).subject(), Some("山田 花子さんの今日の記録"));
+    assert_eq!(outbox_rows(&dir, false)[0].attempts, 2);
+    center.stop().await;
+}
+
+#[tokio::test]
+async fn a_4xx_is_retried_and_then_delivered() {
+    let (_tmp, dir) = temp();
+    let now = at("2026-11-29T00:00:00Z");
+    let smtp = Smtp::up();
+    smtp.temp_fail(true);
+    let h = household(&dir, "nanbu-0103", "04A1B2D3", now);
+    add_family(
+        &dir,
+        h.resident,
+        "山田 一郎",
+        "ichiro@example.jp",
+        "every_check_in",
+        now,
+    );
+    let clock = Arc::new(ManualClock::new(now));
+    let center = Center::start_with(mail_config(&dir, smtp.port), clock.clone()).await;
+
+    check_in(&center, &h).await;
+    wait_outbox(&dir, "a 451", |rows| {
+        rows.len() == 1 && rows[0].attempts >= 1
+    })
+    .await;
+    let row = &outbox_rows(&dir, false)[0];
+    assert_eq!(row.state, "pending");
+    assert!(
+        row.last_error.as_deref().unwrap().contains("451"),
+        "{row:?}"
+    );
+
+    smtp.temp_fail(false);
+    clock.set(now + SignedDuration::from_mins(2));
+    smtp.wait_for(1).await;
+    wait_outbox(&dir, "sent", |rows| rows[0].state == "sent").await;
+    center.stop().await;
+}
+
+#[tokio::test]
+async fn a_5xx_fails_at_once_and_shows_per_contact() {
+    let (_tmp, dir) = temp();
+    let now = at("2026-11-29T00:00:00Z");
+    let smtp = Smtp::up();
+    let h = household(&dir, "nanbu-0104", "04A1B2D4", now);
+    add_family(
+        &dir,
+        h.resident,
+        "山田 一郎",
+        "bounce@example.jp",
+        "every_check_in",
+        now,
+    );
+    add_family(
+        &dir,
+        h.resident,
+        "山田 桜",
+        "sakura@example.jp",
+        "every_check_in",
+        now,
+    );
+    let clock = Arc::new(ManualClock::new(now));
+    let center = Center::start_with(mail_config(&dir, smtp.port), clock).await;
+
+    check_in(&center, &h).await;
+    wait_outbox(&dir, "settled", |rows| {
+        rows.len() == 2 && rows.iter().all(|r| r.state != "pending")
+    })
+    .await;
+    let failed = outbox_rows(&dir, true);
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].recipient, "bounce@example.jp");
+    assert_eq!(failed[0].attempts, 1, "a 5xx is not retried");
+    assert!(
+        failed[0].last_error.as_deref().unwrap().contains("550"),
+        "{failed:?}"
+    );
+    assert_eq!(
+        smtp.received().len(),
+        1,
+        "the other contact still gets hers"
+    );
+
+    let store = Store::open(&config(&dir).database_path()).unwrap();
+    let bouncing = outbox::failing_contacts(store.connection()).unwrap();
+    assert_eq!(bouncing.len(), 1);
+    assert_eq!(bouncing[0].email, "bounce@example.jp");
+    assert_eq!(bouncing[0].failed, 1);
+    center.stop().await;
+
+    // What the operator sees.
+    let config = dir.join("center.toml");
+    std::fs::write(&config, "data_dir = \".\"\n").unwrap();
+    let admin = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mimamori-center"))
+            .arg("--config")
+            .arg(&config)
+            .args(["admin", "mail", "list"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let listed: serde_json::Value = serde_json::from_str(&admin(&["--failed", "--json"])).unwrap();
+    assert_eq!(listed["messages"].as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed["messages"][0]["recipient"], "bounce@example.jp");
+    assert_eq!(listed["failing_contacts"][0]["email"], "bounce@example.jp");
+    let text = admin(&[]);
+    assert!(text.contains("family addresses that bounce"), "{text}");
+    assert!(text.contains("bounce@example.jp"), "{text}");
+    assert!(text.contains("550"), "{text}");
+    assert!(text.contains("sakura@example.jp"), "{text}");
+}
+
+#[tokio::test]
+async fn mail_enqueued_before_a_restart_is_delivered_after_it_once() {
+    let (_tmp, dir) = temp();
+    let now = at("2026-11-29T00:00:00Z");
+    let smtp = Smtp::down();
+    let h = household(&dir, "nanbu-0105", "04A1B2D5", now);
+    add_family(
+        &dir,
+        h.resident,
+        "山田 一郎",
+        "ichiro@example.jp",
+        "every_check_in",
+        now,
+    );
+    let clock = Arc::new(ManualClock::new(now));
+    let center = Center::start_with(mail_config(&dir, smtp.port), clock).await;
+    check_in(&center, &h).await;
+    center.stop().await;
+    assert_eq!(
+        count(&dir, "SELECT COUNT(*) FROM outbox WHERE state = 'pending'"),
+        1
+    );
+
+    smtp.start();
+    let later = Arc::new(ManualClock::new(now + SignedDuration::from_mins(5)));
+    let center = Center::start_with(mail_config(&dir, smtp.port), later).await;
+    smtp.wait_for(1).await;
+    wait_outbox(&dir, "sent", |rows| rows[0].state == "sent").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(smtp.received().len(), 1, "delivered once");
+    center.stop().await;
+}
+
+#[tokio::test]
+async fn an_alert_mails_the_family_and_the_district_nurses() {
+    let (_tmp, dir) = temp();
+    let now = at("2026-11-29T00:00:00Z");
+    let smtp = Smtp::up();
+    let h = household(&dir, "nanbu-0106", "04A1B2D6", now);
+    add_family(
+        &dir,
+        h.resident,
+        "山田 次郎",
+        "jiro@example.jp",
+        "concerns_only",
+        now,
+    );
+    add_family(
+        &dir,
+        h.resident,
+        "山田 三郎",
+        "saburo@example.jp",
+        "daily_digest",
+        now,
+    );
+    {
+        let mut store = Store::open(&config(&dir).database_path()).unwrap();
+        store
+            .transaction(|c| {
+                people::add_staff(
+                    c,
+                    "sato",
+                    "佐藤 恵",
+                    people::Role::Nurse,
+                    &["東町".into()],
+                    "sato@town.example.jp",
+                    now,
+                )?;
+                people::add_staff(
+                    c,
+                    "kato",
+                    "加藤 守",
+                    people::Role::Nurse,
+                    &["西町".into()],
+                    "kato@town.example.jp",
+                    now,
+                )
+            })
+            .unwrap();
+    }
+    let clock = Arc::new(ManualClock::new(now));
+    let mut config = mail_config(&dir, smtp.port);
+    config.sweep_interval = Duration::from_millis(100);
+    let center = Center::start_with(config, clock.clone()).await;
+    // A call requested opens an alert at once.
+    let mut event = check_in_event(EV1, 1, h.resident, &h.uid, "2026-11-29T09:00:00+09:00");
+    event["body"]["call_requested"] = serde_json::Value::Bool(true);
+    let (status, response) = center
+        .sync(
+            &h.token,
+            &request(&h.device, "2026-11-29T09:00:05+09:00", vec![event]),
+        )
+        .await;
+    assert_eq!(status, 200, "{response}");
+    let got = smtp.wait_for(2).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut to: Vec<String> = smtp.received().iter().flat_map(|r| r.to.clone()).collect();
+    to.sort();
+    assert_eq!(to, ["jiro@example.jp", "sato@town.example.jp"], "{got:?}");
+    let nurse = got
+        .iter()
+        .find(|r| r.to[0] == "sato@town.example.jp")
+        .unwrap();
+    assert!(
+        parse(nurse)
+            .subject()
+            .unwrap()
+            .starts_with("【見守り】新しいアラート")
+    );
+
+    // Unacknowledged for longer than escalate_after_hours (4): the sweep
+    // escalates, and the district's nurse is told again.
+    clock.set(now + SignedDuration::from_hours(5));
+    let got = smtp.wait_for(3).await;
+    let escalation = parse(&got[2]);
+    assert_eq!(got[2].to, ["sato@town.example.jp"]);
+    assert!(
+        escalation
+            .subject()
+            .unwrap()
+            .starts_with("【見守り】対応されていません"),
+        "{:?}",
+        escalation.subject()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(smtp.received().len(), 3, "escalated once");
+    center.stop().await;
+}
