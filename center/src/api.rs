@@ -45,6 +45,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/v1/sync", post(sync))
         .route("/healthz", get(health))
+        .route(
+            "/unsubscribe/{token}",
+            get(unsubscribe_page).post(unsubscribe_now),
+        )
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }
@@ -207,6 +211,73 @@ async fn sync(
         .into_response())
 }
 
+/// The page behind a family mail's unsubscribe link: it asks before it
+/// stops anything, because mail scanners open links on their own.
+async fn unsubscribe_page(
+    State(state): State<AppState>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let found = state.store.unsubscribe(token.clone(), false, now).await?;
+    Ok(unsubscribe_html(&token, found.as_ref()))
+}
+
+/// RFC 8058 one-click unsubscribe (`List-Unsubscribe-Post`), and the
+/// page's button.
+async fn unsubscribe_now(
+    State(state): State<AppState>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let found = state.store.unsubscribe(token.clone(), true, now).await?;
+    if let Some(s) = &found {
+        tracing::info!(contact = %s.contact, "family mail stopped by its unsubscribe link");
+    }
+    Ok(unsubscribe_html(&token, found.as_ref()))
+}
+
+fn unsubscribe_html(token: &str, found: Option<&store::people::Subscription>) -> Response {
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let (status, body) = match found {
+        None => (
+            StatusCode::NOT_FOUND,
+            "<h1>このリンクは使えません</h1><p>配信停止のリンクが見つかりませんでした。お手数ですが、メールに書かれた窓口へお問い合わせください。</p>".to_owned(),
+        ),
+        Some(s) if s.stopped => (
+            StatusCode::OK,
+            format!(
+                "<h1>配信を停止しました</h1><p>{} 様あての、{}さんの見守りメールはお送りしません。再開をご希望のときは、町の窓口へご連絡ください。</p>",
+                escape(&s.contact),
+                escape(&s.resident)
+            ),
+        ),
+        Some(s) => (
+            StatusCode::OK,
+            format!(
+                "<h1>見守りメールの配信停止</h1><p>{} 様あての、{}さんの見守りメールを停止しますか？</p>\
+                 <form method=\"post\" action=\"/unsubscribe/{}\"><button style=\"font-size:1.2em\">配信を停止する</button></form>",
+                escape(&s.contact),
+                escape(&s.resident),
+                escape(token)
+            ),
+        ),
+    };
+    let page = format!(
+        "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>見守りメール</title></head><body style=\"font-family:sans-serif;max-width:40em;margin:2em auto;line-height:1.7\">{body}</body></html>"
+    );
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        page,
+    )
+        .into_response()
+}
+
 async fn health(State(state): State<AppState>) -> Result<&'static str, ApiError> {
     state.store.health().await?;
     Ok("ok\n")
@@ -241,6 +312,15 @@ mod tests {
         }
 
         fn health(&self) -> BoxFuture<'_, store::Result<()>> {
+            Box::pin(async { Err(StoreError::Commit("database or disk is full".into())) })
+        }
+
+        fn unsubscribe(
+            &self,
+            _: String,
+            _: bool,
+            _: jiff::Timestamp,
+        ) -> BoxFuture<'_, store::Result<Option<store::people::Subscription>>> {
             Box::pin(async { Err(StoreError::Commit("database or disk is full".into())) })
         }
     }

@@ -32,6 +32,15 @@ pub trait CenterStore: Send + Sync + 'static {
 
     /// Succeeds when the store can take a transaction.
     fn health(&self) -> BoxFuture<'_, Result<()>>;
+
+    /// Looks up a family contact's unsubscribe token and, with `stop`,
+    /// stops their mail (see [`super::people::unsubscribe`]).
+    fn unsubscribe(
+        &self,
+        token: String,
+        stop: bool,
+        now: Timestamp,
+    ) -> BoxFuture<'_, Result<Option<super::people::Subscription>>>;
 }
 
 /// The SQLite store: one file, one writer thread with group commit.
@@ -75,5 +84,17 @@ impl CenterStore for SqliteStore {
             conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))?;
             Ok(())
         }))
+    }
+
+    fn unsubscribe(
+        &self,
+        token: String,
+        stop: bool,
+        now: Timestamp,
+    ) -> BoxFuture<'_, Result<Option<super::people::Subscription>>> {
+        Box::pin(
+            self.writer
+                .run(move |conn| super::people::unsubscribe(conn, &token, stop, now)),
+        )
     }
 }

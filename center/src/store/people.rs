@@ -252,3 +252,56 @@ mod tests {
         }
     }
 }
+
+/// Whose mail an unsubscribe token stops.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Subscription {
+    /// The family contact's name.
+    pub contact: String,
+    /// The resident they hear about.
+    pub resident: String,
+    /// Whether it has already been stopped.
+    pub stopped: bool,
+}
+
+/// Looks up an unsubscribe token; with `stop`, stops the contact's mail
+/// (again stopping a stopped one changes nothing). `None`: no such token.
+pub fn unsubscribe(
+    conn: &Connection,
+    token: &str,
+    stop: bool,
+    now: Timestamp,
+) -> Result<Option<Subscription>> {
+    let found: Option<(i64, String, String, Option<i64>)> = conn
+        .query_row(
+            "SELECT f.id, f.name, r.name, f.unsubscribed_at FROM family_contacts f
+               JOIN residents r ON r.id = f.resident_id
+              WHERE f.unsubscribe_token = ?1",
+            [token],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+        )
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            other => Err(other),
+        })?;
+    let Some((id, contact, resident, stopped_at)) = found else {
+        return Ok(None);
+    };
+    if stop && stopped_at.is_none() {
+        conn.execute(
+            "UPDATE family_contacts SET unsubscribed_at = ?1 WHERE id = ?2",
+            params![ms(now), id],
+        )?;
+        // Mail not yet sent to them is not sent.
+        conn.execute(
+            "UPDATE outbox SET state = 'failed', last_error = 'unsubscribed' WHERE contact_id = ?1 AND state = 'pending'",
+            [id],
+        )?;
+    }
+    Ok(Some(Subscription {
+        contact,
+        resident,
+        stopped: stop || stopped_at.is_some(),
+    }))
+}

@@ -6,3 +6,4 @@ mod jpki;
 mod mail;
 mod smtp;
 mod sync;
+mod unsubscribe;
