@@ -460,7 +460,7 @@ fn sweep(
     } else {
         let zoned = at.to_zoned(config.time_zone.clone());
         println!(
-            "sweep as of {}{}: {} due, {} actions",
+            "sweep as of {}{}: {} due, {} actions, {} family digests queued",
             zoned.strftime("%Y-%m-%d %H:%M %Z"),
             if dry_run {
                 " (dry run, nothing stored)"
@@ -468,7 +468,8 @@ fn sweep(
                 ""
             },
             report.due,
-            report.applied.len()
+            report.applied.len(),
+            report.digests
         );
         for a in &report.applied {
             println!(

@@ -113,6 +113,17 @@ pub enum Payload {
         /// The check-in.
         check_in: StoredCheckIn,
     },
+    /// The week's check-ins, to a contact with policy `daily_digest`.
+    FamilyDigest {
+        /// Who gets it.
+        contact: ContactFacts,
+        /// The resident's name.
+        resident_name: String,
+        /// The last day of the week shown.
+        last_day: jiff::civil::Date,
+        /// The check-ins of the week, oldest first.
+        check_ins: Vec<StoredCheckIn>,
+    },
     /// An alert opened, to a contact (every_check_in or concerns_only).
     FamilyConcern {
         /// Who gets it.
@@ -154,6 +165,7 @@ impl Payload {
     pub fn kind(&self) -> &'static str {
         match self {
             Payload::FamilyCheckin { .. } => "family_checkin",
+            Payload::FamilyDigest { .. } => "family_digest",
             Payload::FamilyConcern { .. } => "family_concern",
             Payload::NurseAlert(_) => "nurse_alert",
             Payload::NurseEscalation(_) => "nurse_escalation",
@@ -163,9 +175,9 @@ impl Payload {
     /// The recipient's address.
     pub fn recipient(&self) -> &str {
         match self {
-            Payload::FamilyCheckin { contact, .. } | Payload::FamilyConcern { contact, .. } => {
-                &contact.email
-            }
+            Payload::FamilyCheckin { contact, .. }
+            | Payload::FamilyDigest { contact, .. }
+            | Payload::FamilyConcern { contact, .. } => &contact.email,
             Payload::NurseAlert(n) | Payload::NurseEscalation(n) => &n.email,
         }
     }
@@ -206,7 +218,31 @@ impl Pending {
                 since: n.since,
             },
         };
+        let facts = |c: &StoredCheckIn| mail::CheckInFacts {
+            recorded_at: c.recorded_at,
+            condition: c.condition,
+            symptoms: c.symptoms.clone(),
+            symptom_note: c.symptom_note.clone(),
+            medication: c.medication.clone(),
+            vitals: c.vitals,
+            call_requested: c.call_requested,
+        };
         match &self.payload {
+            Payload::FamilyDigest {
+                contact: c,
+                resident_name,
+                last_day,
+                check_ins,
+            } => mail::compose_family_digest(
+                settings,
+                &stamp,
+                &mail::FamilyDigest {
+                    contact: contact(c),
+                    resident_name: resident_name.clone(),
+                    last_day: *last_day,
+                    check_ins: check_ins.iter().map(facts).collect(),
+                },
+            ),
             Payload::FamilyCheckin {
                 contact: c,
                 resident_name,
@@ -629,6 +665,119 @@ pub fn failing_contacts(conn: &Connection) -> Result<Vec<FailingContact>> {
     })?
     .collect::<std::result::Result<_, _>>()
     .map_err(StoreError::from)
+}
+
+/// The next instant, after `after`, at which the local time is `at` (HH:MM).
+fn next_local(after: Timestamp, at: &str, tz: &jiff::tz::TimeZone) -> Result<Timestamp> {
+    let time: mimamori_protocol::TimeOfDay = at
+        .parse()
+        .map_err(|e: String| StoreError::Invalid(format!("digest time: {e}")))?;
+    let today = after.to_zoned(tz.clone()).date();
+    for day in [Some(today), today.tomorrow().ok()].into_iter().flatten() {
+        let candidate = day
+            .at(
+                i8::try_from(time.hour()).unwrap_or(0),
+                i8::try_from(time.minute()).unwrap_or(0),
+                0,
+                0,
+            )
+            .to_zoned(tz.clone())
+            .map_err(|e| StoreError::Invalid(e.to_string()))?
+            .timestamp();
+        if candidate > after {
+            return Ok(candidate);
+        }
+    }
+    Err(StoreError::Invalid(format!("no next {at} after {after}")))
+}
+
+/// Enqueues the daily digests that are due at `now`, and schedules each
+/// contact's next one. A contact added since the last sweep is scheduled
+/// without a mail. Returns how many digests were queued. Reads only the due
+/// contacts, through an index.
+pub(crate) fn enqueue_digests(conn: &Connection, config: &Config, now: Timestamp) -> Result<usize> {
+    let tz = &config.time_zone;
+    let due: Vec<(i64, i64, String, Option<i64>)> = conn
+        .prepare_cached(
+            "SELECT id, resident_id, digest_at, next_digest_at FROM family_contacts
+              WHERE policy = 'daily_digest' AND unsubscribed_at IS NULL
+                AND (next_digest_at IS NULL OR next_digest_at <= ?1)",
+        )?
+        .query_map([ms(now)], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })?
+        .collect::<std::result::Result<_, _>>()?;
+    let mut queued = 0;
+    for (contact_id, resident, digest_at, next) in due {
+        if next.is_some() && config.mail.is_some() {
+            let digest_time = from_ms(next.unwrap_or_default());
+            let last_day = digest_time.to_zoned(tz.clone()).date();
+            let first_day = last_day
+                .checked_sub(jiff::Span::new().days(6))
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            let from = first_day
+                .to_zoned(tz.clone())
+                .map_err(|e| StoreError::Invalid(e.to_string()))?
+                .timestamp();
+            let check_ins = week_of_check_ins(conn, resident, from, digest_time)?;
+            if let Some((_, contact)) = contacts(conn, resident, &["daily_digest"])?
+                .into_iter()
+                .find(|(id, _)| *id == contact_id)
+            {
+                let payload = Payload::FamilyDigest {
+                    contact,
+                    resident_name: resident_name(conn, resident)?,
+                    last_day,
+                    check_ins,
+                };
+                insert(conn, &payload, Some(contact_id), None, resident, now)?;
+                queued += 1;
+            }
+        }
+        let next = next_local(now, &digest_at, tz)?;
+        conn.prepare_cached("UPDATE family_contacts SET next_digest_at = ?1 WHERE id = ?2")?
+            .execute(params![ms(next), contact_id])?;
+    }
+    Ok(queued)
+}
+
+/// A resident's check-ins from `from` up to `until`, oldest first, as the
+/// box sent them.
+fn week_of_check_ins(
+    conn: &Connection,
+    resident: i64,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<StoredCheckIn>> {
+    let rows: Vec<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT c.at, e.body FROM check_ins c JOIN events e ON e.id = c.event_id
+              WHERE c.resident_id = ?1 AND c.at >= ?2 AND c.at <= ?3 ORDER BY c.at",
+        )?
+        .query_map(params![resident, ms(from), ms(until)], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?
+        .collect::<std::result::Result<_, _>>()?;
+    rows.into_iter()
+        .map(|(at, body)| {
+            let body: mimamori_protocol::EventBody = serde_json::from_str(&body)
+                .map_err(|e| StoreError::Invalid(format!("stored check-in: {e}")))?;
+            let mimamori_protocol::EventBody::CheckIn(c) = body else {
+                return Err(StoreError::Invalid(
+                    "a stored check-in is not a check-in".into(),
+                ));
+            };
+            Ok(StoredCheckIn {
+                recorded_at: from_ms(at),
+                condition: c.condition,
+                symptoms: c.symptoms,
+                symptom_note: c.symptom_note,
+                medication: c.medication,
+                vitals: c.vitals,
+                call_requested: c.call_requested,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

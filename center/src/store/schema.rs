@@ -212,6 +212,11 @@ CREATE TABLE staff (
 ALTER TABLE family_contacts ADD COLUMN consent TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE family_contacts ADD COLUMN unsubscribe_token TEXT;
 ALTER TABLE family_contacts ADD COLUMN unsubscribed_at INTEGER;
+-- Daily digest: the local time it goes out, and the next instant it is due
+-- (NULL until the first sweep after the contact was added).
+ALTER TABLE family_contacts ADD COLUMN digest_at TEXT NOT NULL DEFAULT '19:00';
+ALTER TABLE family_contacts ADD COLUMN next_digest_at INTEGER;
+CREATE INDEX family_contacts_digest ON family_contacts(policy, next_digest_at);
 UPDATE family_contacts SET unsubscribe_token = lower(hex(randomblob(16)));
 CREATE UNIQUE INDEX family_contacts_token ON family_contacts(unsubscribe_token);
 
@@ -220,7 +225,7 @@ CREATE UNIQUE INDEX family_contacts_token ON family_contacts(unsubscribe_token);
 -- bytes at every attempt, so a resend carries the same Message-ID.
 CREATE TABLE outbox (
     id              INTEGER PRIMARY KEY,
-    kind            TEXT NOT NULL CHECK (kind IN ('family_checkin', 'family_concern', 'nurse_alert', 'nurse_escalation')),
+    kind            TEXT NOT NULL CHECK (kind IN ('family_checkin', 'family_digest', 'family_concern', 'nurse_alert', 'nurse_escalation')),
     recipient       TEXT NOT NULL,
     contact_id      INTEGER REFERENCES family_contacts(id),
     staff_id        INTEGER REFERENCES staff(id),

@@ -301,6 +301,8 @@ pub struct SweepReport {
     pub due: usize,
     /// Alerts opened, escalated or closed.
     pub applied: Vec<Applied>,
+    /// Daily digests queued for families.
+    pub digests: usize,
 }
 
 /// Runs the time rules for every resident due at `now`. Reads only the due
@@ -314,9 +316,11 @@ pub fn sweep(conn: &Connection, config: &Config, now: Timestamp) -> Result<Sweep
         at: now.to_string(),
         due: due.len(),
         applied: Vec::new(),
+        digests: 0,
     };
     for resident in due {
         report.applied.extend(refresh(conn, config, resident, now)?);
     }
+    report.digests = super::outbox::enqueue_digests(conn, config, now)?;
     Ok(report)
 }

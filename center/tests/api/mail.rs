@@ -417,3 +417,89 @@ async fn an_alert_mails_the_family_and_the_district_nurses() {
     assert_eq!(smtp.received().len(), 3, "escalated once");
     center.stop().await;
 }
+
+#[test]
+fn a_daily_digest_goes_out_at_its_time_with_the_week_as_a_table() {
+    use mimamori_center::store::{sync, watch};
+    let (_tmp, dir) = temp();
+    let registered = at("2026-11-26T00:00:00Z");
+    let h = household(&dir, "nanbu-0501", "04A1B2F1", registered);
+    add_family(
+        &dir,
+        h.resident,
+        "山田 一郎",
+        "ichiro@example.jp",
+        "daily_digest",
+        registered,
+    );
+    let cfg = mail_config(&dir, 2525);
+    let mut store = Store::open(&cfg.database_path()).unwrap();
+
+    // Check-ins on the 27th and the 29th (none on the 28th).
+    for (id, day) in [
+        ("3b241101-e2bb-4255-8caf-4136c566a963", 27),
+        ("3b241101-e2bb-4255-8caf-4136c566a964", 29),
+    ] {
+        let sent = format!("2026-11-{day}T09:00:05+09:00");
+        let body = request(
+            &h.device,
+            &sent,
+            vec![check_in_event(
+                id,
+                day,
+                h.resident,
+                &h.uid,
+                &format!("2026-11-{day}T09:00:00+09:00"),
+            )],
+        );
+        let request: mimamori_protocol::SyncRequest =
+            mimamori_protocol::decode(&serde_json::to_vec(&body).unwrap()).unwrap();
+        let now = at(&format!("2026-11-{day}T00:00:05Z"));
+        store
+            .transaction(|c| sync::sync(c, &cfg, &sync::token_hash(&h.token), &request, now))
+            .unwrap();
+    }
+    let sweep = |store: &mut Store, at_: &str| {
+        store
+            .transaction(|c| watch::sweep(c, &cfg, at(at_)))
+            .unwrap()
+            .digests
+    };
+    // The first sweep schedules the contact's 19:00; nothing before it.
+    assert_eq!(sweep(&mut store, "2026-11-29T09:00:00Z"), 0);
+    assert_eq!(sweep(&mut store, "2026-11-29T09:59:59Z"), 0);
+    assert_eq!(
+        sweep(&mut store, "2026-11-29T10:00:00Z"),
+        1,
+        "19:00 in Tokyo"
+    );
+    assert_eq!(sweep(&mut store, "2026-11-29T10:30:00Z"), 0, "once a day");
+
+    let due = outbox::due(store.connection(), at("2026-11-29T10:00:00Z"), 10).unwrap();
+    let digests: Vec<_> = due
+        .iter()
+        .filter(|p| p.payload.kind() == "family_digest")
+        .collect();
+    assert_eq!(digests.len(), 1);
+    let message = digests[0]
+        .compose(&cfg.mail.as_ref().unwrap().settings)
+        .unwrap()
+        .formatted();
+    let parsed = MessageParser::default().parse(&message).unwrap();
+    let text = parsed.body_text(0).unwrap();
+    assert!(
+        parsed.subject().unwrap().contains("山田 花子"),
+        "{:?}",
+        parsed.subject()
+    );
+    assert!(
+        text.contains("記録なし"),
+        "the 28th had no check-in:\n{text}"
+    );
+    assert!(text.contains("よい"), "{text}");
+    assert_eq!(
+        parsed.to().unwrap().first().unwrap().address().unwrap(),
+        "ichiro@example.jp"
+    );
+    assert!(parsed.header("List-Unsubscribe").is_some());
+}
