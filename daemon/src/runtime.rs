@@ -41,11 +41,8 @@ pub enum Input {
 pub fn local_now(tz: &jiff::tz::TimeZone) -> mimamori_protocol::Timestamp {
     #[allow(clippy::disallowed_methods)]
     let now = jiff::Timestamp::now();
-    let offset = tz.to_offset(now).seconds();
-    let at = time::OffsetDateTime::from_unix_timestamp_nanos(now.as_nanosecond())
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let at = time::UtcOffset::from_whole_seconds(offset).map_or(at, |o| at.to_offset(o));
-    mimamori_protocol::Timestamp::new(at)
+    mimamori_protocol::Timestamp::from_unix_nanos(now.as_nanosecond(), tz.to_offset(now).seconds())
+        .unwrap_or_else(|| mimamori_protocol::Timestamp::new(time::OffsetDateTime::UNIX_EPOCH))
 }
 
 enum Output {

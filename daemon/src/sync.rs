@@ -149,9 +149,8 @@ impl SyncClient {
 /// The box clock's error, from one round trip: the center's time against
 /// the middle of the request, in milliseconds (positive: the box is behind).
 pub fn skew_ms(sent_at: &Timestamp, received_at: &Timestamp, server_time: &Timestamp) -> i64 {
-    let millis = |t: &Timestamp| t.unix_seconds() * 1000 + i64::from(t.nanosecond() / 1_000_000);
-    let middle = (millis(sent_at) + millis(received_at)) / 2;
-    millis(server_time) - middle
+    let middle = (sent_at.unix_millis() + received_at.unix_millis()) / 2;
+    server_time.unix_millis() - middle
 }
 
 /// How long to wait before the next try after `failures` failures in a

@@ -33,6 +33,20 @@ impl Timestamp {
         Self(at.to_offset(whole))
     }
 
+    /// An instant given as nanoseconds since the Unix epoch, shown with a
+    /// UTC offset of `offset_seconds` (whole minutes are kept). `None` when
+    /// either is out of range.
+    pub fn from_unix_nanos(nanos: i128, offset_seconds: i32) -> Option<Self> {
+        let offset = UtcOffset::from_whole_seconds(offset_seconds).ok()?;
+        let at = OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?;
+        Some(Self::new(at.to_offset(offset)))
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub fn unix_millis(&self) -> i64 {
+        self.0.unix_timestamp() * 1000 + i64::from(self.0.millisecond())
+    }
+
     /// The `time` value.
     pub fn as_offset_date_time(&self) -> OffsetDateTime {
         self.0
@@ -267,6 +281,19 @@ mod tests {
             .parse::<Timestamp>()
             .unwrap_err();
         assert!(matches!(err, TimestampError::Invalid(..)));
+    }
+
+    #[test]
+    fn from_and_to_unix_time() {
+        let t = Timestamp::from_unix_nanos(1_795_907_700_500_000_000, 9 * 3600).unwrap();
+        assert_eq!(t.to_string(), "2026-11-29T08:15:00.5+09:00");
+        assert_eq!(t.unix_millis(), 1_795_907_700_500);
+        let before_1970: Timestamp = "1969-12-31T23:59:59.250Z".parse().unwrap();
+        assert_eq!(before_1970.unix_millis(), -750);
+        assert!(
+            Timestamp::from_unix_nanos(0, 26 * 3600).is_none(),
+            "offsets stop at ±25:59"
+        );
     }
 
     #[test]

@@ -55,9 +55,7 @@ pub fn sync(
 
     // The box's clock may be off (no battery clock): correct its instants by
     // the difference between its send time and our receive time.
-    let skew_ms = ms(now)
-        - request.sent_at.unix_seconds() * 1000
-        - i64::from(request.sent_at.nanosecond() / 1_000_000);
+    let skew_ms = ms(now) - request.sent_at.unix_millis();
     conn.prepare_cached("UPDATE boxes SET last_contact_at = ?1, clock_skew_ms = ?2 WHERE id = ?3")?
         .execute(params![ms(now), skew_ms, the_box.id])?;
 
@@ -171,8 +169,7 @@ fn store_event(
         return Ok(Stored::Acked);
     }
 
-    let recorded_ms = event.recorded_at.unix_seconds() * 1000
-        + i64::from(event.recorded_at.nanosecond() / 1_000_000);
+    let recorded_ms = event.recorded_at.unix_millis();
     // Corrected by the skew, and never later than its arrival.
     let corrected = from_ms((recorded_ms + skew_ms).min(ms(now)));
     let body = serde_json::to_string(&event.body)
@@ -565,10 +562,8 @@ fn respond(
 
 /// An instant as a protocol timestamp, in UTC.
 pub(crate) fn to_wire(at: Timestamp) -> mimamori_protocol::Timestamp {
-    let nanos = at.as_nanosecond();
-    let at = time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    mimamori_protocol::Timestamp::new(at)
+    mimamori_protocol::Timestamp::from_unix_nanos(at.as_nanosecond(), 0)
+        .unwrap_or_else(|| mimamori_protocol::Timestamp::new(time::OffsetDateTime::UNIX_EPOCH))
 }
 
 fn resident_infos(conn: &Connection, residents: &[i64]) -> Result<Vec<ResidentInfo>> {

@@ -108,11 +108,11 @@ struct FakeBox {
 }
 
 fn wire(at: Timestamp) -> anyhow::Result<mimamori_protocol::Timestamp> {
-    let tokyo = jiff::tz::TimeZone::get("Asia/Tokyo")?;
-    let offset = tokyo.to_offset(at).seconds();
-    let odt = time::OffsetDateTime::from_unix_timestamp(at.as_second())?
-        .to_offset(time::UtcOffset::from_whole_seconds(offset)?);
-    Ok(mimamori_protocol::Timestamp::new(odt))
+    let offset = jiff::tz::TimeZone::get("Asia/Tokyo")?
+        .to_offset(at)
+        .seconds();
+    mimamori_protocol::Timestamp::from_unix_nanos(at.as_nanosecond(), offset)
+        .with_context(|| format!("{at} cannot be written as RFC 3339"))
 }
 
 impl FakeBox {
