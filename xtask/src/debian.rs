@@ -36,6 +36,8 @@ pub(crate) fn ensure(packages: &[&str]) -> anyhow::Result<()> {
     eprintln!("xtask: installing Debian packages: {list}");
     let apt = |args: &[&str]| {
         Command::new("apt-get")
+            // Wait for another apt run (e.g. unattended-upgrades) instead of failing.
+            .args(["-o", "DPkg::Lock::Timeout=300"])
             .args(args)
             .env("DEBIAN_FRONTEND", "noninteractive")
             .status()
