@@ -65,10 +65,9 @@ impl CenterStore for SqliteStore {
         now: Timestamp,
     ) -> BoxFuture<'_, Result<(SyncResponse, Vec<Applied>)>> {
         let config = self.config.clone();
-        Box::pin(
-            self.writer
-                .run(move |conn| super::sync::sync(conn, &config, &token_hash, &request, now)),
-        )
+        Box::pin(self.writer.run_replayable(move |conn, cache| {
+            super::sync::sync_cached(conn, cache, &config, &token_hash, &request, now)
+        }))
     }
 
     fn sweep(&self, now: Timestamp) -> BoxFuture<'_, Result<SweepReport>> {

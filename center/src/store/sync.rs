@@ -1,31 +1,29 @@
 //! `POST /api/v1/sync`: store a box's events once each, run the event rules,
 //! and answer with acks and whatever changed for the box.
+//!
+//! The server runs [`sync_cached`] on the writer thread, reading what it
+//! knows of boxes and residents through the writer's [`SyncCache`]; the
+//! command line and tests run [`sync`], which starts from an empty cache.
 
 use jiff::Timestamp;
 use mimamori_protocol::{
-    Authentication, CardBinding, CarePlan, CheckIn, CheckupRecord, Event, EventBody, Heartbeat,
-    JpkiBinding, Notice, PROTOCOL_VERSION, RejectReason, RejectedEvent, ResidentId, ResidentInfo,
-    Revision, Section, Standing, SyncRequest, SyncResponse, UidBinding,
+    Authentication, CheckIn, Event, EventBody, Heartbeat, RejectReason, RejectedEvent, ResidentId,
+    SyncRequest, SyncResponse,
 };
 use rusqlite::{Connection, OptionalExtension as _, params};
 use sha2::{Digest as _, Sha256};
 
+use super::cache::{BoxEntry, Card, SyncCache};
+use super::respond::respond;
 use super::watch::{self, Applied};
 use super::{Result, StoreError, from_ms, ms};
 use crate::config::Config;
+use crate::domain::AlertKind;
 use crate::watch::{self as rules, PastCheckIn};
 
 /// SHA-256 of a box token: what the database keeps instead of the token.
 pub fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
-}
-
-/// A box as the sync sees it.
-struct BoxRow {
-    id: i64,
-    device_id: String,
-    residents_rev: i64,
-    checkups_rev: i64,
 }
 
 /// Handles one sync request from the box holding the token with `token_hash`,
@@ -37,11 +35,31 @@ pub fn sync(
     request: &SyncRequest,
     now: Timestamp,
 ) -> Result<(SyncResponse, Vec<Applied>)> {
-    let the_box = authenticate(conn, token_hash, request)?;
-    let residents = residents_of(conn, the_box.id)?;
+    sync_cached(
+        conn,
+        &mut SyncCache::new(),
+        config,
+        token_hash,
+        request,
+        now,
+    )
+}
+
+/// [`sync`], reading box and resident facts through `cache` and keeping it
+/// true to everything it writes. Nothing is written before the request has
+/// been authenticated and authorized.
+pub(crate) fn sync_cached(
+    conn: &Connection,
+    cache: &mut SyncCache,
+    config: &Config,
+    token_hash: &[u8; 32],
+    request: &SyncRequest,
+    now: Timestamp,
+) -> Result<(SyncResponse, Vec<Applied>)> {
+    let the_box = authenticate(conn, cache, token_hash, request)?;
     for (i, event) in request.events.iter().enumerate() {
         if let Some(resident) = event.body.resident() {
-            if !residents.contains(&db_id(resident)) {
+            if !the_box.residents.contains(&db_id(resident)) {
                 return Err(StoreError::Forbidden {
                     field: Some(format!("events[{i}].body.resident")),
                     message: format!(
@@ -58,49 +76,46 @@ pub fn sync(
     let skew_ms = ms(now) - request.sent_at.unix_millis();
     conn.prepare_cached("UPDATE boxes SET last_contact_at = ?1, clock_skew_ms = ?2 WHERE id = ?3")?
         .execute(params![ms(now), skew_ms, the_box.id])?;
+    cache.box_contacted(&the_box.residents, now);
 
     let mut acked = Vec::with_capacity(request.events.len());
     let mut rejected = Vec::new();
     let mut applied = Vec::new();
     for event in &request.events {
-        match store_event(conn, config, &the_box, event, skew_ms, now, &mut applied)? {
+        match store_event(
+            conn,
+            cache,
+            config,
+            &the_box,
+            event,
+            skew_ms,
+            now,
+            &mut applied,
+        )? {
             Stored::Acked => acked.push(event.id),
             Stored::Rejected(r) => rejected.push(r),
         }
     }
 
     // Any sync is a sign of life: box_offline closes, offline deadlines move.
-    for &resident in &residents {
-        applied.extend(watch::refresh_after_contact(conn, config, resident, now)?);
+    for &resident in &the_box.residents {
+        applied.extend(refresh_after_contact(conn, cache, config, resident, now)?);
     }
 
-    let response = respond(
-        conn, config, &the_box, &residents, request, acked, rejected, now,
-    )?;
+    let response = respond(conn, cache, config, &the_box, request, acked, rejected, now)?;
     Ok((response, applied))
 }
 
-fn authenticate(conn: &Connection, token_hash: &[u8; 32], request: &SyncRequest) -> Result<BoxRow> {
-    let row = conn
-        .prepare_cached(
-            "SELECT id, device_id, revoked_at, residents_rev, checkups_rev FROM boxes WHERE token_hash = ?1",
-        )?
-        .query_row([&token_hash[..]], |row| {
-            Ok((
-                BoxRow {
-                    id: row.get(0)?,
-                    device_id: row.get(1)?,
-                    residents_rev: row.get(3)?,
-                    checkups_rev: row.get(4)?,
-                },
-                row.get::<_, Option<i64>>(2)?,
-            ))
-        })
-        .optional()?;
-    let Some((the_box, revoked)) = row else {
+fn authenticate(
+    conn: &Connection,
+    cache: &mut SyncCache,
+    token_hash: &[u8; 32],
+    request: &SyncRequest,
+) -> Result<BoxEntry> {
+    let Some(the_box) = cache.the_box(conn, token_hash)? else {
         return Err(StoreError::Unauthorized("unknown box token".into()));
     };
-    if revoked.is_some() {
+    if the_box.revoked {
         return Err(StoreError::Unauthorized(format!(
             "the token of box {} has been revoked",
             the_box.device_id
@@ -115,14 +130,7 @@ fn authenticate(conn: &Connection, token_hash: &[u8; 32], request: &SyncRequest)
             ),
         });
     }
-    Ok(the_box)
-}
-
-fn residents_of(conn: &Connection, box_id: i64) -> Result<Vec<i64>> {
-    Ok(conn
-        .prepare_cached("SELECT id FROM residents WHERE box_id = ?1 ORDER BY id")?
-        .query_map([box_id], |row| row.get(0))?
-        .collect::<std::result::Result<_, _>>()?)
+    Ok(the_box.clone())
 }
 
 /// A resident id from the wire as stored; ids beyond the database's range
@@ -136,17 +144,19 @@ enum Stored {
     Rejected(RejectedEvent),
 }
 
+#[allow(clippy::too_many_arguments)]
 fn store_event(
     conn: &Connection,
+    cache: &mut SyncCache,
     config: &Config,
-    the_box: &BoxRow,
+    the_box: &BoxEntry,
     event: &Event,
     skew_ms: i64,
     now: Timestamp,
     applied: &mut Vec<Applied>,
 ) -> Result<Stored> {
     let id = event.id.0.as_bytes().as_slice();
-    // Seen before: answer as before.
+    // Rejected before: answer as before.
     if let Some((reason, message)) = conn
         .prepare_cached("SELECT reason, message FROM rejected_events WHERE event_id = ?1")?
         .query_row([id], |row| {
@@ -162,12 +172,6 @@ fn store_event(
             message,
         }));
     }
-    let exists = conn
-        .prepare_cached("SELECT 1 FROM events WHERE id = ?1")?
-        .exists([id])?;
-    if exists {
-        return Ok(Stored::Acked);
-    }
 
     let recorded_ms = event.recorded_at.unix_millis();
     // Corrected by the skew, and never later than its arrival.
@@ -176,7 +180,16 @@ fn store_event(
         .map_err(|e| StoreError::Invalid(format!("event {}: {e}", event.id)))?;
 
     if let EventBody::CheckIn(check_in) = &event.body {
-        if let Some(rejection) = check_card(conn, event, check_in, corrected)? {
+        let resident = db_id(check_in.resident);
+        let facts = cache.resident(conn, config, resident)?;
+        if let Some(rejection) = check_card(&facts.cards, resident, event, check_in, corrected) {
+            // Stored before, when the card was still bound: acked as then.
+            let stored = conn
+                .prepare_cached("SELECT 1 FROM events WHERE id = ?1")?
+                .exists([id])?;
+            if stored {
+                return Ok(Stored::Acked);
+            }
             conn.prepare_cached(
                 "INSERT INTO rejected_events (event_id, box_id, received_at, reason, message, body)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -198,26 +211,33 @@ fn store_event(
         }
     }
 
-    conn.prepare_cached(
-        "INSERT INTO events (id, box_id, resident_id, kind, recorded_at, boot_id, seq, received_at, corrected_at, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?
-    .execute(params![
-        id,
-        the_box.id,
-        event.body.resident().map(|r| r.0),
-        event.body.kind(),
-        event.recorded_at.to_string(),
-        event.boot_id.0.as_bytes().as_slice(),
-        i64::try_from(event.seq).unwrap_or(i64::MAX),
-        ms(now),
-        ms(corrected),
-        body,
-    ])?;
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO events (id, box_id, resident_id, kind, recorded_at, boot_id, seq, received_at, corrected_at, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT (id) DO NOTHING",
+        )?
+        .execute(params![
+            id,
+            the_box.id,
+            event.body.resident().map(|r| r.0),
+            event.body.kind(),
+            event.recorded_at.to_string(),
+            event.boot_id.0.as_bytes().as_slice(),
+            i64::try_from(event.seq).unwrap_or(i64::MAX),
+            ms(now),
+            ms(corrected),
+            body,
+        ])?;
+    if inserted == 0 {
+        return Ok(Stored::Acked); // stored before: acked again, stored once
+    }
 
     match &event.body {
         EventBody::CheckIn(check_in) => {
-            store_check_in(conn, config, event, check_in, corrected, now, applied)?;
+            store_check_in(
+                conn, cache, config, event, check_in, corrected, now, applied,
+            )?;
         }
         EventBody::Heartbeat(heartbeat) => {
             store_heartbeat(conn, the_box.id, event, heartbeat, corrected)?
@@ -227,17 +247,15 @@ fn store_event(
             // gets the alert.
             let targets = match sos.resident {
                 Some(r) => vec![db_id(r)],
-                None => residents_of(conn, the_box.id)?,
+                None => the_box.residents.clone(),
             };
             for resident in targets {
-                let (state, _) = watch::load_state(conn, config, resident)?;
-                applied.extend(watch::apply(
-                    conn,
-                    config,
-                    resident,
-                    &rules::on_sos(&state),
-                    now,
-                )?);
+                let facts = cache.resident(conn, config, resident)?;
+                let done = watch::apply(conn, config, resident, &rules::on_sos(&facts.state), now)?;
+                if !done.is_empty() {
+                    cache.forget_resident(resident);
+                }
+                applied.extend(done);
             }
         }
     }
@@ -251,51 +269,52 @@ fn reason_name(reason: RejectReason) -> String {
     }
 }
 
-/// Whether the card that authenticated a check-in is bound to its resident
-/// and valid then. `None`: accepted.
+/// Whether the card that authenticated a check-in is one of `cards`, bound
+/// to its resident, and valid then. `None`: accepted.
 fn check_card(
-    conn: &Connection,
+    cards: &[Card],
+    resident: i64,
     event: &Event,
     check_in: &CheckIn,
     at: Timestamp,
-) -> Result<Option<(RejectReason, String)>> {
-    let resident = db_id(check_in.resident);
+) -> Option<(RejectReason, String)> {
     match &check_in.auth {
         Authentication::CardUid(proof) => {
-            let owner: Option<i64> = conn
-                .prepare_cached("SELECT resident_id FROM cards WHERE uid = ?1")?
-                .query_row([proof.uid.as_bytes()], |row| row.get(0))
-                .optional()?;
-            if owner != Some(resident) {
-                return Ok(Some((
+            let uid = proof.uid.as_bytes();
+            if !cards
+                .iter()
+                .any(|card| matches!(card, Card::Uid(bound) if bound[..] == uid[..]))
+            {
+                return Some((
                     RejectReason::UnknownCard,
                     format!("card {} is not bound to resident {resident}", proof.uid),
-                )));
+                ));
             }
         }
         Authentication::Jpki(proof) => {
-            type Row = (i64, Option<i64>, Option<i64>, Option<Vec<u8>>);
-            let row: Option<Row> = conn
-                .prepare_cached(
-                    "SELECT resident_id, not_before, not_after, public_key FROM cards WHERE fingerprint = ?1",
-                )?
-                .query_row([&proof.cert_fingerprint.0[..]], |row| {
-                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-                })
-                .optional()?;
-            let Some((_, not_before, not_after, public_key)) = row.filter(|r| r.0 == resident)
-            else {
-                return Ok(Some((
+            let bound = cards.iter().find_map(|card| match card {
+                Card::Jpki {
+                    fingerprint,
+                    not_before,
+                    not_after,
+                    public_key,
+                } if fingerprint[..] == proof.cert_fingerprint.0[..] => {
+                    Some((*not_before, *not_after, public_key))
+                }
+                _ => None,
+            });
+            let Some((not_before, not_after, public_key)) = bound else {
+                return Some((
                     RejectReason::UnknownCard,
                     format!(
                         "certificate {} is not bound to resident {resident}",
                         proof.cert_fingerprint
                     ),
-                )));
+                ));
             };
-            let verified = public_key.is_some_and(|key| {
+            let verified = public_key.as_ref().is_some_and(|key| {
                 crate::jpki::verify_check_in(
-                    &key,
+                    key,
                     event.id,
                     &event.recorded_at,
                     check_in,
@@ -303,31 +322,33 @@ fn check_card(
                 )
             });
             if !verified {
-                return Ok(Some((
+                return Some((
                     RejectReason::BadSignature,
                     format!(
                         "the signature does not verify with certificate {}: the check-in was altered or not signed by that card",
                         proof.cert_fingerprint
                     ),
-                )));
+                ));
             }
             let at = ms(at);
             if not_before.is_some_and(|t| at < t) || not_after.is_some_and(|t| at > t) {
-                return Ok(Some((
+                return Some((
                     RejectReason::CertificateExpired,
                     format!(
                         "certificate {} was not valid at the check-in's time",
                         proof.cert_fingerprint
                     ),
-                )));
+                ));
             }
         }
     }
-    Ok(None)
+    None
 }
 
+#[allow(clippy::too_many_arguments)]
 fn store_check_in(
     conn: &Connection,
+    cache: &mut SyncCache,
     config: &Config,
     event: &Event,
     check_in: &CheckIn,
@@ -336,32 +357,40 @@ fn store_check_in(
     applied: &mut Vec<Applied>,
 ) -> Result<()> {
     let resident = db_id(check_in.resident);
-    let (state, thresholds) = watch::load_state(conn, config, resident)?;
-    // Whole days back from the check-in's day, and one more for time zones.
-    let look_back_days = i64::from(thresholds.history_days()) + 1;
+    let facts = cache.resident(conn, config, resident)?;
+    let tz = &config.time_zone;
+    let day = at.to_zoned(tz.clone()).date();
+    // The rules look back whole days from the check-in's day, and one more
+    // for time zones; the day test needs the whole local day (at most 26
+    // hours long) before the check-in.
+    let look_back_days = i64::from(facts.thresholds.history_days()) + 1;
     let since = at - jiff::SignedDuration::from_hours(24 * look_back_days);
-    let history: Vec<PastCheckIn> = conn
+    let from = since.min(at - jiff::SignedDuration::from_hours(48));
+    let rows: Vec<(i64, String, Option<i32>)> = conn
         .prepare_cached(
             "SELECT at, condition, weight FROM check_ins WHERE resident_id = ?1 AND at >= ?2 ORDER BY at",
         )?
-        .query_map(params![resident, ms(since)], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, Option<i32>>(2)?))
+        .query_map(params![resident, ms(from)], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
         })?
-        .map(|row| {
-            let (at, condition, weight) = row?;
+        .collect::<std::result::Result<_, _>>()?;
+    let first_of_day = !rows
+        .iter()
+        .any(|(t, _, _)| from_ms(*t).to_zoned(tz.clone()).date() == day);
+    let history: Vec<PastCheckIn> = rows
+        .into_iter()
+        .filter(|(t, _, _)| *t >= ms(since))
+        .map(|(t, condition, weight)| {
             Ok(PastCheckIn {
-                at: from_ms(at),
+                at: from_ms(t),
                 condition: serde_json::from_value(serde_json::Value::String(condition))
                     .map_err(|e| StoreError::Invalid(format!("stored condition: {e}")))?,
                 weight_kg: weight.map(mimamori_protocol::Tenths),
             })
         })
         .collect::<Result<_>>()?;
-
-    let day = at.to_zoned(config.time_zone.clone()).date();
-    let first_of_day = !conn
-        .prepare_cached("SELECT 1 FROM check_ins WHERE resident_id = ?1 AND local_date = ?2")?
-        .exists(params![resident, day.to_string()])?;
+    // The rules see the resident as she was before this check-in.
+    let actions = rules::on_check_in(check_in, at, &history, &facts.state, &facts.thresholds);
 
     let v = &check_in.vitals;
     conn.prepare_cached(
@@ -385,16 +414,11 @@ fn store_check_in(
         check_in.auth.is_weak(),
     ])?;
 
-    let (points, streak) = award_points(
-        conn,
-        config,
-        resident,
-        event,
-        check_in,
-        day,
-        first_of_day,
-        at,
-    )?;
+    let (points, streak) = if first_of_day {
+        award_points(conn, config, resident, event, check_in, day, at, facts)?
+    } else {
+        (0, None)
+    };
     conn.prepare_cached(
         "UPDATE residents
             SET last_check_in_at = MAX(COALESCE(last_check_in_at, 0), ?1),
@@ -404,25 +428,38 @@ fn store_check_in(
           WHERE id = ?5",
     )?
     .execute(params![ms(at), points, streak, day.to_string(), resident])?;
+    // The same, in the cache.
+    let latest = facts.state.last_check_in.map_or(0, ms).max(ms(at));
+    facts.state.last_check_in = Some(from_ms(latest));
+    facts.points += points;
+    if let Some(streak) = streak {
+        facts.streak_days = streak;
+        facts.last_check_in_on = Some(day);
+    }
 
-    super::outbox::enqueue_check_in(
-        conn,
-        config,
-        resident,
-        &super::outbox::StoredCheckIn {
-            recorded_at: at,
-            condition: check_in.condition,
-            symptoms: check_in.symptoms.clone(),
-            symptom_note: check_in.symptom_note.clone(),
-            medication: check_in.medication.clone(),
-            vitals: check_in.vitals,
-            call_requested: check_in.call_requested,
-        },
-        now,
-    )?;
+    if config.mail.is_some() {
+        super::outbox::enqueue_check_in(
+            conn,
+            config,
+            resident,
+            &super::outbox::StoredCheckIn {
+                recorded_at: at,
+                condition: check_in.condition,
+                symptoms: check_in.symptoms.clone(),
+                symptom_note: check_in.symptom_note.clone(),
+                medication: check_in.medication.clone(),
+                vitals: check_in.vitals,
+                call_requested: check_in.call_requested,
+            },
+            now,
+        )?;
+    }
 
-    let actions = rules::on_check_in(check_in, at, &history, &state, &thresholds);
-    applied.extend(watch::apply(conn, config, resident, &actions, now)?);
+    let done = watch::apply(conn, config, resident, &actions, now)?;
+    if !done.is_empty() {
+        cache.forget_resident(resident); // her open alerts changed
+    }
+    applied.extend(done);
     Ok(())
 }
 
@@ -437,19 +474,12 @@ fn award_points(
     event: &Event,
     check_in: &CheckIn,
     day: jiff::civil::Date,
-    first_of_day: bool,
     at: Timestamp,
+    facts: &super::cache::ResidentEntry,
 ) -> Result<(i64, Option<u32>)> {
-    if !first_of_day {
-        return Ok((0, None));
-    }
-    let (last_on, streak): (Option<String>, u32) = conn
-        .prepare_cached("SELECT last_check_in_on, streak_days FROM residents WHERE id = ?1")?
-        .query_row([resident], |row| Ok((row.get(0)?, row.get(1)?)))?;
-    let last_on = last_on.and_then(|d| d.parse::<jiff::civil::Date>().ok());
-    let streak = match last_on {
+    let streak = match facts.last_check_in_on {
         Some(last) if last >= day => None, // a late, older check-in: the streak stands
-        Some(last) if last.tomorrow().ok() == Some(day) => Some(streak + 1),
+        Some(last) if last.tomorrow().ok() == Some(day) => Some(facts.streak_days + 1),
         _ => Some(1),
     };
     let p = &config.points;
@@ -469,6 +499,51 @@ fn award_points(
         total += points;
     }
     Ok((total, streak))
+}
+
+/// Evaluates `resident`'s time rules after a contact from her box at `now`
+/// (which closes `box_offline`), applies what is due, and stores the next
+/// due instant in the index when it moved.
+fn refresh_after_contact(
+    conn: &Connection,
+    cache: &mut SyncCache,
+    config: &Config,
+    resident: i64,
+    now: Timestamp,
+) -> Result<Vec<Applied>> {
+    let mut applied = Vec::new();
+    let mut contact = Some(now);
+    // Applying an action changes the facts (an alert is now open), so
+    // evaluate again until nothing more is due. Each round handles at least
+    // one kind, so this ends within a few rounds.
+    for _ in 0..AlertKind::ALL.len() + 2 {
+        let facts = cache.resident(conn, config, resident)?;
+        if let Some(at) = contact.take() {
+            let actions = rules::on_box_contact(&facts.state, at);
+            let done = watch::apply(conn, config, resident, &actions, now)?;
+            if !done.is_empty() {
+                cache.forget_resident(resident);
+                applied.extend(done);
+                continue; // the facts changed: load them again
+            }
+        }
+        let evaluation = rules::evaluate(&facts.state, &facts.thresholds, now);
+        let done = watch::apply(conn, config, resident, &evaluation.actions, now)?;
+        if done.is_empty() {
+            let next_due = evaluation.next_due.map(ms);
+            if facts.next_due != next_due {
+                conn.prepare_cached("UPDATE residents SET next_due = ?1 WHERE id = ?2")?
+                    .execute(params![next_due, resident])?;
+                facts.next_due = next_due;
+            }
+            return Ok(applied);
+        }
+        cache.forget_resident(resident);
+        applied.extend(done);
+    }
+    Err(StoreError::Invalid(format!(
+        "resident {resident}: the watch engine kept finding actions as of {now}"
+    )))
 }
 
 fn store_heartbeat(
@@ -500,197 +575,6 @@ fn store_heartbeat(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn respond(
-    conn: &Connection,
-    config: &Config,
-    the_box: &BoxRow,
-    residents: &[i64],
-    request: &SyncRequest,
-    acked: Vec<mimamori_protocol::EventId>,
-    rejected: Vec<RejectedEvent>,
-    now: Timestamp,
-) -> Result<SyncResponse> {
-    let known = &request.known;
-    let residents_rev = Revision(u64::try_from(the_box.residents_rev).unwrap_or(0));
-    let residents_section = if known.residents == Some(residents_rev) {
-        None
-    } else {
-        Some(Section {
-            revision: residents_rev,
-            items: resident_infos(conn, residents)?,
-        })
-    };
-    let notices_rev: i64 = conn
-        .prepare_cached("SELECT value FROM counters WHERE name = 'notices_rev'")?
-        .query_row([], |row| row.get(0))?;
-    let notices_rev = Revision(u64::try_from(notices_rev).unwrap_or(0));
-    let today = now.to_zoned(config.time_zone.clone()).date();
-    let notices = if known.notices == Some(notices_rev) {
-        None
-    } else {
-        Some(Section {
-            revision: notices_rev,
-            items: current_notices(conn, today)?,
-        })
-    };
-    let checkups_rev = Revision(u64::try_from(the_box.checkups_rev).unwrap_or(0));
-    let checkups = if known.checkups == Some(checkups_rev) {
-        None
-    } else {
-        Some(Section {
-            revision: checkups_rev,
-            items: checkups_of(conn, residents)?,
-        })
-    };
-    let standings = residents
-        .iter()
-        .map(|&r| standing(conn, r, today))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(SyncResponse {
-        protocol: PROTOCOL_VERSION,
-        server_time: to_wire(now),
-        acked,
-        rejected,
-        residents: residents_section,
-        notices,
-        checkups,
-        standings,
-        next_sync_in_s: Some(config.sync.next_sync_in_s),
-    })
-}
-
-/// An instant as a protocol timestamp, in UTC.
-pub(crate) fn to_wire(at: Timestamp) -> mimamori_protocol::Timestamp {
-    mimamori_protocol::Timestamp::from_unix_nanos(at.as_nanosecond(), 0)
-        .unwrap_or_else(|| mimamori_protocol::Timestamp::new(time::OffsetDateTime::UNIX_EPOCH))
-}
-
-fn resident_infos(conn: &Connection, residents: &[i64]) -> Result<Vec<ResidentInfo>> {
-    let mut infos = Vec::with_capacity(residents.len());
-    for &id in residents {
-        let (name, kana, care_plan): (String, String, String) = conn
-            .prepare_cached("SELECT name, kana, care_plan FROM residents WHERE id = ?1")?
-            .query_row([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
-        let care_plan: CarePlan = serde_json::from_str(&care_plan)
-            .map_err(|e| StoreError::Invalid(format!("resident {id}: stored care plan: {e}")))?;
-        let cards = conn
-            .prepare_cached(
-                "SELECT kind, fingerprint, uid FROM cards WHERE resident_id = ?1 ORDER BY id",
-            )?
-            .query_map([id], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, Option<Vec<u8>>>(1)?,
-                    row.get::<_, Option<Vec<u8>>>(2)?,
-                ))
-            })?
-            .filter_map(|row| match row {
-                Ok((kind, Some(fp), _)) if kind == "jpki" => {
-                    <[u8; 32]>::try_from(fp.as_slice()).ok().map(|fp| {
-                        Ok(CardBinding::Jpki(JpkiBinding {
-                            cert_fingerprint: mimamori_protocol::CertFingerprint(fp),
-                        }))
-                    })
-                }
-                Ok((_, _, Some(uid))) => mimamori_protocol::CardUid::from_bytes(&uid)
-                    .ok()
-                    .map(|uid| Ok(CardBinding::CardUid(UidBinding { uid }))),
-                Ok(_) => None,
-                Err(e) => Some(Err(StoreError::from(e))),
-            })
-            .collect::<Result<Vec<_>>>()?;
-        infos.push(ResidentInfo {
-            id: ResidentId(u64::try_from(id).unwrap_or(0)),
-            name,
-            name_kana: kana,
-            cards,
-            care_plan,
-        });
-    }
-    Ok(infos)
-}
-
-fn current_notices(conn: &Connection, today: jiff::civil::Date) -> Result<Vec<Notice>> {
-    conn.prepare_cached(
-        "SELECT id, title, body, published_on, expires_on, important FROM notices
-          WHERE withdrawn_at IS NULL AND (expires_on IS NULL OR expires_on >= ?1)
-          ORDER BY published_on DESC, id DESC",
-    )?
-    .query_map([today.to_string()], |row| {
-        Ok((
-            row.get::<_, i64>(0)?,
-            row.get::<_, String>(1)?,
-            row.get::<_, String>(2)?,
-            row.get::<_, String>(3)?,
-            row.get::<_, Option<String>>(4)?,
-            row.get::<_, bool>(5)?,
-        ))
-    })?
-    .map(|row| {
-        let (id, title, body, published, expires, important) = row?;
-        let date = |d: &str| {
-            d.parse::<mimamori_protocol::CalendarDate>()
-                .map_err(|e| StoreError::Invalid(format!("notice {id}: {e}")))
-        };
-        Ok(Notice {
-            id: u64::try_from(id).unwrap_or(0),
-            title,
-            body,
-            published_on: date(&published)?,
-            expires_on: expires.as_deref().map(date).transpose()?,
-            important,
-        })
-    })
-    .collect()
-}
-
-fn checkups_of(conn: &Connection, residents: &[i64]) -> Result<Vec<CheckupRecord>> {
-    let mut records = Vec::new();
-    for &resident in residents {
-        let rows = conn
-            .prepare_cached(
-                "SELECT id, examined_on, title, items FROM checkups WHERE resident_id = ?1 ORDER BY examined_on DESC",
-            )?
-            .query_map([resident], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?, row.get::<_, String>(3)?))
-            })?
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        for (id, examined_on, title, items) in rows {
-            records.push(CheckupRecord {
-                id: u64::try_from(id).unwrap_or(0),
-                resident: ResidentId(u64::try_from(resident).unwrap_or(0)),
-                examined_on: examined_on
-                    .parse()
-                    .map_err(|e| StoreError::Invalid(format!("checkup {id}: {e}")))?,
-                title,
-                items: serde_json::from_str(&items)
-                    .map_err(|e| StoreError::Invalid(format!("checkup {id}: {e}")))?,
-            });
-        }
-    }
-    Ok(records)
-}
-
-fn standing(conn: &Connection, resident: i64, today: jiff::civil::Date) -> Result<Standing> {
-    let (points, streak, last_on): (i64, u32, Option<String>) = conn
-        .prepare_cached(
-            "SELECT points, streak_days, last_check_in_on FROM residents WHERE id = ?1",
-        )?
-        .query_row([resident], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-        })?;
-    let last_on = last_on.and_then(|d| d.parse::<jiff::civil::Date>().ok());
-    // A streak whose last day is before yesterday is broken.
-    let alive = last_on.is_some_and(|d| d >= today.yesterday().unwrap_or(today));
-    Ok(Standing {
-        resident: ResidentId(u64::try_from(resident).unwrap_or(0)),
-        points,
-        streak_days: if alive { streak } else { 0 },
-        last_check_in_on: last_on.and_then(|d| d.to_string().parse().ok()),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -701,11 +585,5 @@ mod tests {
             hex::encode(token_hash("abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
-    }
-
-    #[test]
-    fn wire_time_is_utc() {
-        let at: Timestamp = "2026-11-29T00:00:00.5Z".parse().unwrap();
-        assert_eq!(to_wire(at).to_string(), "2026-11-29T00:00:00.5Z");
     }
 }

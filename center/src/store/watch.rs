@@ -238,46 +238,12 @@ pub(crate) fn refresh(
     resident: i64,
     now: Timestamp,
 ) -> Result<Vec<Applied>> {
-    refresh_after(conn, config, resident, now, None)
-}
-
-/// [`refresh`], first handling a contact from the resident's box at `now`
-/// (which closes `box_offline`).
-pub(crate) fn refresh_after_contact(
-    conn: &Connection,
-    config: &Config,
-    resident: i64,
-    now: Timestamp,
-) -> Result<Vec<Applied>> {
-    refresh_after(conn, config, resident, now, Some(now))
-}
-
-fn refresh_after(
-    conn: &Connection,
-    config: &Config,
-    resident: i64,
-    now: Timestamp,
-    mut contact: Option<Timestamp>,
-) -> Result<Vec<Applied>> {
     let mut applied = Vec::new();
     // Applying an action changes the facts (an alert is now open), so
     // evaluate again until nothing more is due. Each round handles at least
     // one kind, so this ends within a few rounds.
     for _ in 0..AlertKind::ALL.len() + 2 {
         let (state, thresholds) = load_state(conn, config, resident)?;
-        if let Some(at) = contact.take() {
-            let done = apply(
-                conn,
-                config,
-                resident,
-                &watch::on_box_contact(&state, at),
-                now,
-            )?;
-            if !done.is_empty() {
-                applied.extend(done);
-                continue; // the facts changed: load them again
-            }
-        }
         let evaluation = watch::evaluate(&state, &thresholds, now);
         let done = apply(conn, config, resident, &evaluation.actions, now)?;
         if done.is_empty() {

@@ -2,17 +2,31 @@
 //! work of many concurrent requests in one transaction.
 //!
 //! A request hands its work to the thread and waits. The thread takes all
-//! the work waiting, up to [`MAX_BATCH`], runs each piece in its own
-//! savepoint (a failing piece rolls back alone), commits once — one fsync for
-//! the whole batch — and only then answers every waiting request. An answer
-//! therefore always means "on disk", and under load the cost of the fsync is
-//! shared by everyone in the batch.
+//! the work waiting, up to [`MAX_BATCH`], runs it, commits once — one fsync
+//! for the whole batch — and only then answers every waiting request. An
+//! answer therefore always means "on disk", and under load the cost of the
+//! fsync is shared by everyone in the batch.
+//!
+//! A piece of work that fails leaves nothing behind. General work
+//! ([`Writer::run`]) runs in a savepoint of its own. Syncs
+//! ([`Writer::run_replayable`]) can be run again, so consecutive ones share
+//! one savepoint (a savepoint copies every page it changes first, which cost
+//! more than the sync's own statements): when one of them fails after it
+//! wrote, the shared savepoint is rolled back and the others run again, each
+//! in its own.
+//!
+//! The thread also owns the [`SyncCache`] of box and resident facts, and
+//! empties it whenever something else may have changed them (see
+//! [`super::cache`]).
 
-use std::sync::mpsc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
 use rusqlite::Connection;
+use tokio::sync::mpsc;
 
+use super::cache::{SyncCache, WATCHED_TABLES};
 use super::{Result, StoreError};
 
 /// Most pieces of work in one transaction.
@@ -23,10 +37,53 @@ type Reply = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
 /// returns how to answer once the commit is decided.
 type Work = Box<dyn FnOnce(std::result::Result<&Connection, &str>) -> Reply + Send>;
 
+/// Work that may run more than once in the same batch.
+trait Replayable: Send {
+    /// Runs the work; `true` when it succeeded. May be called again after
+    /// what it did was rolled back.
+    fn attempt(&mut self, conn: &Connection, cache: &mut SyncCache) -> bool;
+    /// Answers the caller once the commit is decided.
+    fn finish(self: Box<Self>, committed: std::result::Result<(), String>);
+}
+
+struct Replay<T, F> {
+    f: F,
+    result: Option<Result<T>>,
+    reply: tokio::sync::oneshot::Sender<Result<T>>,
+}
+
+impl<T, F> Replayable for Replay<T, F>
+where
+    T: Send,
+    F: FnMut(&Connection, &mut SyncCache) -> Result<T> + Send,
+{
+    fn attempt(&mut self, conn: &Connection, cache: &mut SyncCache) -> bool {
+        let result = (self.f)(conn, cache);
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn finish(self: Box<Self>, committed: std::result::Result<(), String>) {
+        let result = match committed {
+            Ok(()) => self
+                .result
+                .unwrap_or_else(|| Err(StoreError::Commit("the work did not run".into()))),
+            Err(e) => Err(StoreError::Commit(e)),
+        };
+        let _ = self.reply.send(result);
+    }
+}
+
+enum Job {
+    Once(Work),
+    Replayable(Box<dyn Replayable>),
+}
+
 /// A handle to the writer thread; cheap to clone.
 #[derive(Clone)]
 pub struct Writer {
-    queue: mpsc::SyncSender<Work>,
+    queue: mpsc::Sender<Job>,
 }
 
 impl Writer {
@@ -34,10 +91,10 @@ impl Writer {
     /// `Writer` handle is dropped; join the returned handle to wait for the
     /// last commit.
     pub fn start(conn: Connection) -> (Writer, JoinHandle<()>) {
-        let (queue, work) = mpsc::sync_channel::<Work>(MAX_BATCH * 4);
+        let (queue, jobs) = mpsc::channel::<Job>(MAX_BATCH * 4);
         let thread = std::thread::Builder::new()
             .name("db-writer".into())
-            .spawn(move || run(&conn, &work))
+            .spawn(move || run(&conn, jobs))
             .unwrap_or_else(|e| panic!("cannot start the database writer thread: {e}"));
         (Writer { queue }, thread)
     }
@@ -63,11 +120,31 @@ impl Writer {
                 });
             })
         });
-        let queue = self.queue.clone();
-        // The queue is bounded: waiting for room must not block the runtime.
-        tokio::task::spawn_blocking(move || queue.send(work))
+        self.queue
+            .send(Job::Once(work))
             .await
-            .map_err(|_| StoreError::WriterGone)?
+            .map_err(|_| StoreError::WriterGone)?;
+        rx.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Like [`Writer::run`], for work that can be run again in the same
+    /// transaction after what it did was rolled back, and that reads through
+    /// the writer's [`SyncCache`]. `f` must keep the cache true to what it
+    /// wrote (the writer empties it after a rollback).
+    pub(crate) async fn run_replayable<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&Connection, &mut SyncCache) -> Result<T> + Send + 'static,
+    {
+        let (reply, rx) = tokio::sync::oneshot::channel::<Result<T>>();
+        let job = Replay {
+            f,
+            result: None,
+            reply,
+        };
+        self.queue
+            .send(Job::Replayable(Box::new(job)))
+            .await
             .map_err(|_| StoreError::WriterGone)?;
         rx.await.map_err(|_| StoreError::WriterGone)?
     }
@@ -88,11 +165,113 @@ fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) 
     }
 }
 
-fn run(conn: &Connection, work: &mpsc::Receiver<Work>) {
-    while let Ok(first) = work.recv() {
-        let mut batch = vec![first];
+fn statement(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
+/// Replayable work of one batch that shares a savepoint.
+#[derive(Default)]
+struct Group {
+    open: bool,
+    members: Vec<Box<dyn Replayable>>,
+}
+
+enum Finished {
+    Reply(Reply),
+    Replayable(Box<dyn Replayable>),
+}
+
+impl Group {
+    /// Runs `job` in the group's savepoint. If it fails after writing, the
+    /// group is rolled back and its other members run again one by one.
+    fn run(
+        &mut self,
+        conn: &Connection,
+        cache: &mut SyncCache,
+        mut job: Box<dyn Replayable>,
+        finished: &mut Vec<Finished>,
+    ) {
+        if !self.open {
+            self.open = statement(conn, "SAVEPOINT batch").is_ok();
+            if !self.open {
+                // Without the savepoint the work runs alone in its own.
+                finished.push(Finished::Replayable(job_alone(conn, cache, job)));
+                return;
+            }
+        }
+        let before = conn.total_changes();
+        if job.attempt(conn, cache) || conn.total_changes() == before {
+            self.members.push(job); // done, or failed without writing anything
+            return;
+        }
+        // Undo the group; what the cache learned may be undone too.
+        let _ = statement(conn, "ROLLBACK TO batch");
+        let _ = statement(conn, "RELEASE batch");
+        self.open = false;
+        cache.clear();
+        for other in self.members.drain(..) {
+            finished.push(Finished::Replayable(job_alone(conn, cache, other)));
+        }
+        finished.push(Finished::Replayable(job)); // its error stands; nothing of it is stored
+    }
+
+    /// Ends the group's savepoint, keeping what it did.
+    fn close(&mut self, conn: &Connection, cache: &mut SyncCache, finished: &mut Vec<Finished>) {
+        if self.open {
+            if statement(conn, "RELEASE batch").is_err() {
+                // Cannot happen short of a broken connection; the commit
+                // will tell.
+                cache.clear();
+            }
+            self.open = false;
+        }
+        finished.extend(self.members.drain(..).map(Finished::Replayable));
+    }
+}
+
+/// Runs `job` in a savepoint of its own.
+fn job_alone(
+    conn: &Connection,
+    cache: &mut SyncCache,
+    mut job: Box<dyn Replayable>,
+) -> Box<dyn Replayable> {
+    if statement(conn, "SAVEPOINT alone").is_err() {
+        cache.clear();
+        return job; // it keeps its last result; the commit decides
+    }
+    if !job.attempt(conn, cache) {
+        let _ = statement(conn, "ROLLBACK TO alone");
+        cache.clear();
+    }
+    let _ = statement(conn, "RELEASE alone");
+    job
+}
+
+fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.prepare_cached("PRAGMA data_version")?
+        .query_row([], |row| row.get(0))
+}
+
+fn run(conn: &Connection, mut jobs: mpsc::Receiver<Job>) {
+    let mut cache = SyncCache::new();
+    let mut seen_version = None;
+    // Set when a write touches a table the cache reads.
+    let touched = Arc::new(AtomicBool::new(false));
+    {
+        let touched = touched.clone();
+        conn.update_hook(Some(
+            move |_: rusqlite::hooks::Action, _: &str, table: &str, _: i64| {
+                if WATCHED_TABLES.contains(&table) {
+                    touched.store(true, Ordering::Relaxed);
+                }
+            },
+        ));
+    }
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = jobs.blocking_recv() {
+        batch.push(first);
         while batch.len() < MAX_BATCH {
-            match work.try_recv() {
+            match jobs.try_recv() {
                 Ok(more) => batch.push(more),
                 Err(_) => break,
             }
@@ -100,23 +279,54 @@ fn run(conn: &Connection, work: &mpsc::Receiver<Work>) {
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
             let message = format!("cannot begin a transaction: {e}");
             tracing::error!("{message}");
-            for piece in batch {
-                piece(Err(&message))(Err(message.clone()));
+            for job in batch.drain(..) {
+                match job {
+                    Job::Once(work) => work(Err(&message))(Err(message.clone())),
+                    Job::Replayable(job) => job.finish(Err(message.clone())),
+                }
             }
             continue;
         }
-        let replies: Vec<Reply> = batch.into_iter().map(|piece| piece(Ok(conn))).collect();
+        // Another connection (the admin command line) committed since our
+        // last transaction: what the cache holds may be stale.
+        let version = data_version(conn).ok();
+        if version.is_none() || version != seen_version {
+            cache.clear();
+            seen_version = version;
+        }
+
+        let mut finished = Vec::with_capacity(batch.len());
+        let mut group = Group::default();
+        for job in batch.drain(..) {
+            match job {
+                Job::Once(work) => {
+                    group.close(conn, &mut cache, &mut finished);
+                    touched.store(false, Ordering::Relaxed);
+                    finished.push(Finished::Reply(work(Ok(conn))));
+                    if touched.load(Ordering::Relaxed) {
+                        cache.clear();
+                    }
+                }
+                Job::Replayable(job) => group.run(conn, &mut cache, job, &mut finished),
+            }
+        }
+        group.close(conn, &mut cache, &mut finished);
+
         let committed = conn.execute_batch("COMMIT").map_err(|e| {
             let message = e.to_string();
             tracing::error!(
                 "commit failed, {} requests get an error: {message}",
-                replies.len()
+                finished.len()
             );
             let _ = conn.execute_batch("ROLLBACK");
+            cache.clear();
             message
         });
-        for reply in replies {
-            reply(committed.clone());
+        for done in finished {
+            match done {
+                Finished::Reply(reply) => reply(committed.clone()),
+                Finished::Replayable(job) => job.finish(committed.clone()),
+            }
         }
     }
 }
