@@ -94,7 +94,13 @@ impl Writer {
         let (queue, jobs) = mpsc::channel::<Job>(MAX_BATCH * 4);
         let thread = std::thread::Builder::new()
             .name("db-writer".into())
-            .spawn(move || run(&conn, jobs))
+            .spawn(move || {
+                let syncer = Syncer::start(&conn);
+                run(&conn, jobs, syncer.as_ref());
+                if let Some(syncer) = syncer {
+                    syncer.stop();
+                }
+            })
             .unwrap_or_else(|e| panic!("cannot start the database writer thread: {e}"));
         (Writer { queue }, thread)
     }
@@ -252,7 +258,7 @@ fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
         .query_row([], |row| row.get(0))
 }
 
-fn run(conn: &Connection, mut jobs: mpsc::Receiver<Job>) {
+fn run(conn: &Connection, mut jobs: mpsc::Receiver<Job>, syncer: Option<&Syncer>) {
     let mut cache = SyncCache::new();
     let mut seen_version = None;
     // Set when a write touches a table the cache reads.
@@ -322,11 +328,100 @@ fn run(conn: &Connection, mut jobs: mpsc::Receiver<Job>) {
             cache.clear();
             message
         });
-        for done in finished {
-            match done {
-                Finished::Reply(reply) => reply(committed.clone()),
-                Finished::Replayable(job) => job.finish(committed.clone()),
-            }
+        match (syncer, committed) {
+            // Answered once the WAL is on disk, while this thread goes on.
+            (Some(syncer), Ok(())) => syncer.after_sync(finished),
+            (_, committed) => answer(finished, &committed),
+        }
+    }
+}
+
+fn answer(finished: Vec<Finished>, committed: &std::result::Result<(), String>) {
+    for done in finished {
+        match done {
+            Finished::Reply(reply) => reply(committed.clone()),
+            Finished::Replayable(job) => job.finish(committed.clone()),
+        }
+    }
+}
+
+/// Makes commits durable on a thread of its own, so that the writer
+/// prepares the next batch while the disk works.
+///
+/// The writer's connection runs with `synchronous = NORMAL`: a commit
+/// writes its frames to the WAL without waiting for the disk. That is the
+/// only difference SQLite makes between NORMAL and FULL in WAL mode (FULL
+/// adds a sync of the WAL after each commit; checkpoints sync the WAL before
+/// and the database after either way). The syncer adds that sync back
+/// before anyone hears of the commit: it syncs the WAL file — which holds
+/// every frame written before the sync started, whichever descriptor wrote
+/// it — and only then answers the batches committed before. One sync covers
+/// all the batches committed while the previous one ran.
+struct Syncer {
+    batches: std::sync::mpsc::Sender<Vec<Finished>>,
+    thread: JoinHandle<()>,
+}
+
+impl Syncer {
+    /// Starts the syncer for `conn` and relaxes its commits to `NORMAL`, or
+    /// leaves them `FULL` (answering in place) when the database is not a
+    /// WAL file.
+    fn start(conn: &Connection) -> Option<Syncer> {
+        let wal: String = conn
+            .pragma_query_value(None, "journal_mode", |row| row.get(0))
+            .ok()?;
+        let path = conn.path().filter(|p| !p.is_empty())?;
+        if !wal.eq_ignore_ascii_case("wal") {
+            return None;
+        }
+        let wal_path = std::path::PathBuf::from(format!("{path}-wal"));
+        let (batches, pending) = std::sync::mpsc::channel::<Vec<Finished>>();
+        let thread = std::thread::Builder::new()
+            .name("db-sync".into())
+            .spawn(move || sync_loop(&wal_path, &pending))
+            .ok()?;
+        if conn.pragma_update(None, "synchronous", "NORMAL").is_err() {
+            drop(batches);
+            let _ = thread.join();
+            return None;
+        }
+        Some(Syncer { batches, thread })
+    }
+
+    /// Answers `finished` once the WAL is synced.
+    fn after_sync(&self, finished: Vec<Finished>) {
+        if let Err(std::sync::mpsc::SendError(finished)) = self.batches.send(finished) {
+            answer(finished, &Err("the database syncer has stopped".into()));
+        }
+    }
+
+    /// Syncs what is left and answers it.
+    fn stop(self) {
+        drop(self.batches);
+        let _ = self.thread.join();
+    }
+}
+
+fn sync_loop(wal_path: &std::path::Path, pending: &std::sync::mpsc::Receiver<Vec<Finished>>) {
+    let mut wal: Option<std::fs::File> = None;
+    while let Ok(first) = pending.recv() {
+        let mut batches = vec![first];
+        batches.extend(pending.try_iter());
+        let synced = match &wal {
+            Some(file) => file.sync_all(),
+            None => std::fs::File::open(wal_path).and_then(|file| {
+                file.sync_all()?;
+                wal = Some(file);
+                Ok(())
+            }),
+        }
+        .map_err(|e| {
+            let message = format!("cannot sync the WAL {}: {e}", wal_path.display());
+            tracing::error!("{message}");
+            message
+        });
+        for finished in batches {
+            answer(finished, &synced);
         }
     }
 }
