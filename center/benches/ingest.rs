@@ -10,6 +10,8 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
 use mimamori_center::config::Config;
 use mimamori_center::store::{Store, admin};
 use mimamori_protocol::{CarePlan, MedicationSlot, VitalKind};
@@ -112,11 +114,16 @@ fn main() {
         .unwrap();
     let url = format!("http://127.0.0.1:{port}");
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // The load generator: one thread, a plain HTTP/1.1 client per
+    // connection (keep-alive, request written in one go, the answer read
+    // by its Content-Length), so that its own cost on these two cores stays
+    // small next to the center's.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let report = runtime.block_on(async {
+    let server_pid = server.id();
+    let (report, window) = runtime.block_on(async {
         wait_ready(&url).await;
         let warmup = Duration::from_secs(2);
         let start = Instant::now();
@@ -127,11 +134,14 @@ fn main() {
         let mut tasks = Vec::new();
         for i in 0..o.connections {
             let households = households.clone();
-            let url = url.clone();
             tasks.push(tokio::spawn(async move {
-                let client = reqwest::Client::builder().pool_max_idle_per_host(1).build().unwrap();
+                let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .unwrap();
+                stream.set_nodelay(true).unwrap();
                 let mut latencies = Vec::new();
-                let mut known = std::collections::HashMap::<usize, serde_json::Value>::new();
+                let mut known = std::collections::HashMap::<usize, Known>::new();
+                let mut buffer = Vec::with_capacity(4096);
                 let mut seq = 0u64;
                 let mut turn = i;
                 loop {
@@ -143,36 +153,34 @@ fn main() {
                     let h = turn % households.len();
                     turn += connections;
                     let (device, token, resident, uid) = &households[h];
-                    let known = known.entry(h).or_insert_with(|| serde_json::json!({}));
-                    let body = serde_json::json!({
-                        "protocol": "1.0", "device_id": device, "sent_at": "2026-11-29T09:00:05+09:00",
-                        "events": [{
-                            "id": uuid::Uuid::now_v7().to_string(),
-                            "recorded_at": "2026-11-29T09:00:00+09:00",
-                            "boot_id": "6d1c9e3a-0d7f-4a59-9b3e-2f4f7b0c1a22",
-                            "seq": seq,
-                            "body": {"type": "check_in", "resident": resident, "condition": "good",
-                                     "medication": [{"slot": "morning", "status": "taken"}],
-                                     "vitals": {"blood_pressure": {"systolic_mmhg": 128, "diastolic_mmhg": 80}},
-                                     "auth": {"method": "card_uid", "uid": uid}}
-                        }],
-                        "known": known.clone(),
-                    });
-                    let response = client
-                        .post(format!("{url}/api/v1/sync"))
-                        .bearer_auth(token)
-                        .json(&body)
-                        .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(response.status().as_u16(), 200);
-                    let answer: serde_json::Value = response.json().await.unwrap();
-                    assert_eq!(answer["acked"].as_array().map(Vec::len), Some(1));
-                    for section in ["residents", "notices", "checkups"] {
-                        if let Some(rev) = answer.get(section).map(|s| s["revision"].clone()) {
-                            known[section] = rev;
-                        }
-                    }
+                    let known = known.entry(h).or_default();
+                    let body = format!(
+                        concat!(
+                            r#"{{"protocol":"1.0","device_id":"{device}","sent_at":"2026-11-29T09:00:05+09:00","#,
+                            r#""events":[{{"id":"{id}","recorded_at":"2026-11-29T09:00:00+09:00","#,
+                            r#""boot_id":"6d1c9e3a-0d7f-4a59-9b3e-2f4f7b0c1a22","seq":{seq},"#,
+                            r#""body":{{"type":"check_in","resident":{resident},"condition":"good","#,
+                            r#""medication":[{{"slot":"morning","status":"taken"}}],"#,
+                            r#""vitals":{{"blood_pressure":{{"systolic_mmhg":128,"diastolic_mmhg":80}}}},"#,
+                            r#""auth":{{"method":"card_uid","uid":"{uid}"}}}}}}],"known":{known}}}"#
+                        ),
+                        device = device,
+                        id = uuid::Uuid::now_v7(),
+                        seq = seq,
+                        resident = resident,
+                        uid = uid,
+                        known = known.json(),
+                    );
+                    let request = format!(
+                        "POST /api/v1/sync HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    stream.write_all(request.as_bytes()).await.unwrap();
+                    let (status, answer) = read_response(&mut stream, &mut buffer).await;
+                    assert_eq!(status, 200, "{}", String::from_utf8_lossy(answer));
+                    let answer: Answer = serde_json::from_slice(answer).unwrap();
+                    assert_eq!(answer.acked.len(), 1);
+                    known.learn(&answer);
                     if sent >= measure_from {
                         latencies.push(sent.elapsed());
                     }
@@ -180,13 +188,23 @@ fn main() {
                 latencies
             }));
         }
+        tokio::time::sleep_until((measure_from).into()).await;
+        let before = (cpu_ns("self"), cpu_ns(&server_pid.to_string()));
+        tokio::time::sleep_until(end.into()).await;
+        let after = (cpu_ns("self"), cpu_ns(&server_pid.to_string()));
         let mut latencies = Vec::new();
         for task in tasks {
             latencies.extend(task.await.unwrap());
         }
         latencies.sort();
-        latencies
+        (latencies, (before, after))
     });
+    let rss = std::fs::read_to_string(format!("/proc/{server_pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "?".into());
     let _ = server.kill();
     let _ = server.wait();
 
@@ -207,6 +225,137 @@ fn main() {
         pct(0.99).as_secs_f64() * 1e3,
         report[n - 1].as_secs_f64() * 1e3
     );
+    let ((gen0, srv0), (gen1, srv1)) = window;
+    let per_request = |a: &Cpu, b: &Cpu, name: &str| {
+        (b.get(name).copied().unwrap_or(0) - a.get(name).copied().unwrap_or(0)) as f64
+            / n as f64
+            / 1e3
+    };
+    let total = |c: &Cpu| c.values().sum::<u64>();
+    println!(
+        "  CPU per request: center {:.1} µs (db-writer thread {:.1} µs), load generator {:.1} µs",
+        (total(&srv1) - total(&srv0)) as f64 / n as f64 / 1e3,
+        per_request(&srv0, &srv1, "db-writer"),
+        (total(&gen1) - total(&gen0)) as f64 / n as f64 / 1e3,
+    );
+    let mut threads: Vec<(String, f64)> = srv1
+        .keys()
+        .map(|name| (name.clone(), per_request(&srv0, &srv1, name)))
+        .filter(|(_, us)| *us >= 0.05)
+        .collect();
+    threads.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let threads: Vec<String> = threads
+        .iter()
+        .map(|(name, us)| format!("{name} {us:.1} µs"))
+        .collect();
+    println!("  center threads: {}", threads.join(", "));
+    println!("  center RSS after the run: {rss}");
+}
+
+/// CPU time (ns) of each thread of process `pid` ("self" for this one), by
+/// thread name.
+type Cpu = std::collections::HashMap<String, u64>;
+
+fn cpu_ns(pid: &str) -> Cpu {
+    let mut cpu = Cpu::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return cpu;
+    };
+    for task in tasks.flatten() {
+        let path = task.path();
+        let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        let ns: u64 = std::fs::read_to_string(path.join("schedstat"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .next()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
+        *cpu.entry(name.trim().to_owned()).or_default() += ns;
+    }
+    cpu
+}
+
+/// What the generator reads of a sync answer.
+#[derive(serde::Deserialize)]
+struct Answer {
+    acked: Vec<serde::de::IgnoredAny>,
+    residents: Option<Revised>,
+    notices: Option<Revised>,
+    checkups: Option<Revised>,
+}
+
+#[derive(serde::Deserialize)]
+struct Revised {
+    revision: u64,
+}
+
+/// The revisions a box knows, sent back as `known`.
+#[derive(Default)]
+struct Known {
+    residents: Option<u64>,
+    notices: Option<u64>,
+    checkups: Option<u64>,
+}
+
+impl Known {
+    fn learn(&mut self, answer: &Answer) {
+        let pick = |section: &Option<Revised>, old: Option<u64>| {
+            section.as_ref().map(|s| s.revision).or(old)
+        };
+        self.residents = pick(&answer.residents, self.residents);
+        self.notices = pick(&answer.notices, self.notices);
+        self.checkups = pick(&answer.checkups, self.checkups);
+    }
+
+    fn json(&self) -> String {
+        let fields: Vec<String> = [
+            ("residents", self.residents),
+            ("notices", self.notices),
+            ("checkups", self.checkups),
+        ]
+        .into_iter()
+        .filter_map(|(name, rev)| rev.map(|r| format!("\"{name}\":{r}")))
+        .collect();
+        format!("{{{}}}", fields.join(","))
+    }
+}
+
+/// Reads one HTTP/1.1 response with a Content-Length body; returns the
+/// status and the body.
+async fn read_response<'a>(
+    stream: &mut tokio::net::TcpStream,
+    buffer: &'a mut Vec<u8>,
+) -> (u16, &'a [u8]) {
+    buffer.clear();
+    let mut chunk = [0u8; 4096];
+    let (head, length) = loop {
+        let n = stream.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "the center closed the connection");
+        buffer.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = std::str::from_utf8(&buffer[..end]).unwrap();
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse().ok())
+                        .flatten()
+                })
+                .expect("a Content-Length header");
+            break (end + 4, length);
+        }
+    };
+    while buffer.len() < head + length {
+        let n = stream.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "the center closed the connection");
+        buffer.extend_from_slice(&chunk[..n]);
+    }
+    let status = std::str::from_utf8(&buffer[9..12])
+        .unwrap()
+        .parse()
+        .unwrap();
+    (status, &buffer[head..head + length])
 }
 
 async fn wait_ready(url: &str) {
