@@ -5,8 +5,9 @@
 //! transaction — [`sync::sync`], [`watch::sweep`], the [`admin`] functions —
 //! so the same code runs in the server, through the [`Writer`], and in the
 //! command line, through [`Store::transaction`]. Every acked write is on
-//! disk: `synchronous = FULL` makes each commit durable before the callers
-//! get their answers.
+//! disk: the command line commits with `synchronous = FULL`; the writer
+//! commits with `NORMAL` and answers only after its syncer thread has synced
+//! the WAL (the same guarantee; see `store/writer.rs`).
 
 pub mod admin;
 mod backend;
