@@ -370,3 +370,65 @@ async fn the_health_endpoint_answers() {
     assert_eq!(response.text().await.unwrap(), "ok\n");
     center.stop().await;
 }
+
+#[tokio::test]
+async fn what_the_command_line_changes_is_seen_by_the_next_sync() {
+    // The server keeps box and resident facts in memory between syncs; the
+    // command line is another connection, so the next sync must see its
+    // changes: a card bound, a box revoked.
+    let (_tmp, dir) = temp();
+    let now = at("2026-11-29T00:00:00Z");
+    let h = household(&dir, "nanbu-0011", "04A1B2D1", now);
+    let center = Center::start(&dir, now).await;
+    let check_in = |id: &str, seq: u64, uid: &str| {
+        request(
+            &h.device,
+            "2026-11-29T09:00:05+09:00",
+            vec![check_in_event(
+                id,
+                seq,
+                h.resident,
+                uid,
+                "2026-11-29T09:00:00+09:00",
+            )],
+        )
+    };
+    let (status, first) = center.sync(&h.token, &check_in(EV1, 1, &h.uid)).await;
+    assert_eq!((status, &first["acked"]), (200, &json!([EV1])), "{first}");
+
+    let config = config(&dir);
+    let mut store = mimamori_center::store::Store::open(&config.database_path()).unwrap();
+    store
+        .transaction(|c| {
+            mimamori_center::store::admin::bind_uid(
+                c,
+                h.resident,
+                &"04A1B2D2".parse().unwrap(),
+                now,
+            )
+        })
+        .unwrap();
+    let (status, second) = center.sync(&h.token, &check_in(EV2, 2, "04A1B2D2")).await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(
+        second["acked"],
+        json!([EV2]),
+        "the new card is known: {second}"
+    );
+
+    store
+        .transaction(|c| mimamori_center::store::admin::revoke_box(c, &config, &h.device, now))
+        .unwrap();
+    let (status, error) = center
+        .sync(
+            &h.token,
+            &request(&h.device, "2026-11-29T09:10:05+09:00", vec![]),
+        )
+        .await;
+    assert_eq!(status, 401, "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("revoked"),
+        "{error}"
+    );
+    center.stop().await;
+}
