@@ -49,11 +49,20 @@ fn escape(text: &str) -> String {
 }
 
 fn date_axis(out: &mut String, days: &[Date], y: f64) {
+    // Labels on the first day and the first of each month, and (for a
+    // month) on Mondays not within three days of those.
+    let strong = |i: usize, day: &Date| i == 0 || day.day() == 1;
+    let strong_days: Vec<usize> = days
+        .iter()
+        .enumerate()
+        .filter(|(i, d)| strong(*i, d))
+        .map(|(i, _)| i)
+        .collect();
     for (i, day) in days.iter().enumerate() {
-        if i == 0
-            || day.day() == 1
-            || (days.len() <= 31 && day.weekday() == jiff::civil::Weekday::Monday)
-        {
+        let monday = days.len() <= 31
+            && day.weekday() == jiff::civil::Weekday::Monday
+            && strong_days.iter().all(|s| s.abs_diff(i) > 3);
+        if strong(i, day) || monday {
             let _ = write!(
                 out,
                 r##"<text x="{:.1}" y="{y:.1}" font-size="13" text-anchor="middle" fill="#333">{}/{}</text>"##,
@@ -122,12 +131,14 @@ fn lines(
     let pad = ((max - min) * 0.1).max(1.0);
     let (low, high) = (min - pad, max + pad);
     let y_of = |v: f64| bottom - (v - low) / (high - low) * (bottom - top);
+    // Whole numbers on a wide axis; tenths when the lines sit close.
+    let decimals = if high - low > 10.0 { 0 } else { 1 };
     for k in 0..=4 {
         let v = low + (high - low) * f64::from(k) / 4.0;
         let y = y_of(v);
         let _ = write!(
             out,
-            r##"<line x1="{LEFT}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}" stroke="#ccc"/><text x="{:.1}" y="{:.1}" font-size="13" text-anchor="end" fill="#333">{v:.0}</text>"##,
+            r##"<line x1="{LEFT}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}" stroke="#ccc"/><text x="{:.1}" y="{:.1}" font-size="13" text-anchor="end" fill="#333">{v:.decimals$}</text>"##,
             WIDTH - RIGHT,
             LEFT - 4.0,
             y + 4.0
@@ -231,15 +242,16 @@ pub fn medication(days: &[Date], records: &[DayRecord], slots: u32) -> String {
         };
         let of = slots.max(*asked).max(1);
         let share = f64::from(*taken) / f64::from(of);
-        let h = (bottom - top) * share;
+        // A day with nothing taken still shows: a short bar.
+        let h = ((bottom - top) * share).max(6.0);
         let fill = if *taken >= of { "#2e7d32" } else { "#ef6c00" };
         let _ = write!(
             out,
             r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{fill}"><title>{} {taken}/{of}</title></rect>"##,
             LEFT + cell * i as f64 + cell * 0.15,
-            bottom - h.max(1.0),
+            bottom - h,
             cell * 0.7,
-            h.max(1.0),
+            h,
             days[i]
         );
     }
@@ -298,6 +310,15 @@ mod tests {
         assert!(svg.contains("最高血圧 150 mmHg"));
         assert!(blood_pressure(&days, &[]).contains("記録はありません"));
         assert!(weight(&days, &records).contains("51.2 kg"));
+    }
+
+    #[test]
+    fn date_labels_do_not_crowd() {
+        // 2026-11-30 is a Monday, the day before the first of December.
+        let days = days_between(date(2026, 11, 3), date(2026, 12, 2));
+        let svg = condition_cells(&days, &[]);
+        assert!(svg.contains(">12/1<") && svg.contains(">11/3<") && svg.contains(">11/9<"));
+        assert!(!svg.contains(">11/30<"), "too close to 12/1");
     }
 
     #[test]
