@@ -62,6 +62,7 @@ pub(crate) async fn list(
         query: search.q.clone(),
         district: Some(search.district.clone()).filter(|d| !d.is_empty()),
         status: Some(search.status.clone()).filter(|s| !s.is_empty()),
+        only: None,
         limit: LIST_LIMIT,
     };
     let (rows, districts) = state

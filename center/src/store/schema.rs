@@ -278,6 +278,8 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_staff ON sessions(staff_id);
 
 ALTER TABLE alerts ADD COLUMN assigned_to INTEGER REFERENCES staff(id);
+-- The residents list and the district choices.
+CREATE INDEX residents_district ON residents(district, kana);
 
 -- Who looked at or changed what, from where. Rows are never changed or
 -- removed: the triggers refuse it.

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use rusqlite::{Connection, OptionalExtension as _, params};
 
-use super::super::{Result, StoreError, from_ms, ms};
+use super::super::{Result, StoreError, from_ms};
 use super::{Viewer, audit};
 
 /// Which residents to list.
@@ -17,6 +17,8 @@ pub struct ResidentFilter {
     pub district: Option<String>,
     /// `alert` (has an open alert), `paused`, `quiet` (no alert, not paused).
     pub status: Option<String>,
+    /// Only this resident.
+    pub only: Option<i64>,
     /// At most this many.
     pub limit: u32,
 }
@@ -64,55 +66,58 @@ pub fn list(
     let query = filter.query.trim();
     let like = format!("%{}%", query.replace(['%', '_'], ""));
     let kana_like = format!("%{}%", to_hiragana(query).replace(['%', '_'], ""));
+    // The few residents with unresolved alerts are summed up first; the
+    // residents are then read once, sorted and cut by SQLite.
     // Severity as in domain::AlertKind::severity.
-    let mut rows = conn
-        .prepare_cached(
-            "SELECT r.id, r.name, r.kana, r.district, r.paused_through, r.last_check_in_at,
-                    (SELECT COUNT(*) FROM alerts a WHERE a.resident_id = r.id AND a.state != 'resolved'),
-                    (SELECT MAX(CASE a.kind WHEN 'sos' THEN 5 WHEN 'room_heat' THEN 4
-                                WHEN 'call_requested' THEN 3 WHEN 'vitals' THEN 3
-                                WHEN 'missed' THEN 2 WHEN 'declining' THEN 2 ELSE 1 END)
-                       FROM alerts a WHERE a.resident_id = r.id AND a.state != 'resolved'),
-                    EXISTS (SELECT 1 FROM alerts a WHERE a.resident_id = r.id AND a.state = 'open'
-                               AND a.escalated_at IS NOT NULL)
-               FROM residents r
-              WHERE (?1 IS NULL OR r.district IN (SELECT value FROM json_each(?1)))
-                AND (?2 IS NULL OR r.district = ?2)
-                AND (r.name LIKE ?3 OR r.kana LIKE ?3 OR r.kana LIKE ?4)",
-        )?
-        .query_map(
-            params![viewer.districts_json(), filter.district, like, kana_like],
-            |row| {
-                Ok(ResidentRow {
-                    id: row.get(0)?,
-                    name: row.get(1)?,
-                    kana: row.get(2)?,
-                    district: row.get(3)?,
-                    paused_through: row.get(4)?,
-                    last_check_in_at: row.get::<_, Option<i64>>(5)?.map(from_ms),
-                    open_alerts: row.get(6)?,
-                    severity: row.get::<_, Option<u8>>(7)?.unwrap_or(0),
-                    escalated: row.get(8)?,
-                })
-            },
-        )?
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    rows.retain(|r| match filter.status.as_deref() {
-        Some("alert") => r.open_alerts > 0,
-        Some("paused") => r.paused_through.is_some(),
-        Some("quiet") => r.open_alerts == 0 && r.paused_through.is_none(),
-        _ => true,
-    });
-    rows.sort_by_key(|r| {
-        (
-            std::cmp::Reverse(r.escalated),
-            std::cmp::Reverse(r.severity),
-            r.last_check_in_at.map_or(i64::MIN, ms),
-            r.kana.clone(),
-        )
-    });
-    rows.truncate(filter.limit as usize);
-    Ok(rows)
+    conn.prepare_cached(
+        "WITH open AS (
+             SELECT resident_id, COUNT(*) AS n,
+                    MAX(CASE kind WHEN 'sos' THEN 5 WHEN 'room_heat' THEN 4
+                             WHEN 'call_requested' THEN 3 WHEN 'vitals' THEN 3
+                             WHEN 'missed' THEN 2 WHEN 'declining' THEN 2 ELSE 1 END) AS severity,
+                    MAX(state = 'open' AND escalated_at IS NOT NULL) AS escalated
+               FROM alerts WHERE state != 'resolved' GROUP BY resident_id)
+         SELECT r.id, r.name, r.kana, r.district, r.paused_through, r.last_check_in_at,
+                COALESCE(o.n, 0), COALESCE(o.severity, 0), COALESCE(o.escalated, 0)
+           FROM residents r LEFT JOIN open o ON o.resident_id = r.id
+          WHERE (?1 IS NULL OR r.district IN (SELECT value FROM json_each(?1)))
+            AND (?2 IS NULL OR r.district = ?2)
+            AND (?3 = '%%' OR r.name LIKE ?3 OR r.kana LIKE ?3 OR r.kana LIKE ?4)
+            AND (?5 IS NULL
+                 OR (?5 = 'alert' AND o.n > 0)
+                 OR (?5 = 'paused' AND r.paused_through IS NOT NULL)
+                 OR (?5 = 'quiet' AND o.n IS NULL AND r.paused_through IS NULL))
+            AND (?6 IS NULL OR r.id = ?6)
+          ORDER BY COALESCE(o.escalated, 0) DESC, COALESCE(o.severity, 0) DESC,
+                   r.last_check_in_at IS NOT NULL, r.last_check_in_at, r.kana, r.id
+          LIMIT ?7",
+    )?
+    .query_map(
+        params![
+            viewer.districts_json(),
+            filter.district,
+            like,
+            kana_like,
+            filter.status,
+            filter.only,
+            filter.limit
+        ],
+        |row| {
+            Ok(ResidentRow {
+                id: row.get(0)?,
+                name: row.get(1)?,
+                kana: row.get(2)?,
+                district: row.get(3)?,
+                paused_through: row.get(4)?,
+                last_check_in_at: row.get::<_, Option<i64>>(5)?.map(from_ms),
+                open_alerts: row.get(6)?,
+                severity: row.get(7)?,
+                escalated: row.get(8)?,
+            })
+        },
+    )?
+    .collect::<std::result::Result<Vec<_>, _>>()
+    .map_err(StoreError::from)
 }
 
 /// Districts the viewer may filter by.
@@ -289,8 +294,8 @@ pub fn record(
         conn,
         &everyone,
         &ResidentFilter {
-            limit: u32::MAX,
-            district: Some(district),
+            limit: 1,
+            only: Some(resident),
             ..ResidentFilter::default()
         },
     )?
