@@ -653,3 +653,144 @@ async fn the_audit_log_refuses_updates_and_deletes() {
         .unwrap();
     assert_eq!(login, "tanaka");
 }
+
+#[tokio::test]
+async fn sessions_end_when_idle_and_after_their_lifetime() {
+    let (_tmp, dir) = temp();
+    let now = at("2026-11-29T00:00:00Z");
+    staff(&dir, "tanaka", "田中 保健師", Role::Nurse, &["東町"], now);
+    let (center, clock) = start(&dir, now).await;
+    let mut web = Web::new(&center.url);
+    web.sign_in("tanaka", PASSWORD).await;
+
+    // Idle for 59 minutes: still signed in; the request counts as use.
+    clock.set(now + SignedDuration::from_mins(59));
+    assert_eq!(web.get("/dashboard/").await.status, 200);
+    // Idle for 61 minutes after that: ended.
+    clock.set(now + SignedDuration::from_mins(59 + 61));
+    assert_eq!(
+        web.get("/dashboard/").await.location.as_deref(),
+        Some("/dashboard/login")
+    );
+
+    // In use all day: ended 10 hours after signing in all the same.
+    let start_at = now + SignedDuration::from_hours(3);
+    clock.set(start_at);
+    web.sign_in("tanaka", PASSWORD).await;
+    for minutes in (50..600).step_by(50) {
+        clock.set(start_at + SignedDuration::from_mins(minutes));
+        assert_eq!(
+            web.get("/dashboard/visits").await.status,
+            200,
+            "{minutes} min"
+        );
+    }
+    clock.set(start_at + SignedDuration::from_mins(600));
+    assert_eq!(web.get("/dashboard/visits").await.status, 303);
+    center.stop().await;
+}
+
+#[tokio::test]
+async fn the_visit_list_and_the_resident_filters() {
+    let (_tmp, dir) = temp();
+    let now = at("2026-11-29T00:00:00Z");
+    staff(
+        &dir,
+        "tanaka",
+        "田中 保健師",
+        Role::Nurse,
+        &["東町", "西町"],
+        now,
+    );
+    let h = household(&dir, "nanbu-0101", "04A1B2C3", now);
+    let quiet = resident_in(&dir, "川上 一郎", "かわかみ いちろう", "西町", now);
+    {
+        let config = config(&dir);
+        let mut store = Store::open(&config.database_path()).unwrap();
+        store
+            .transaction(|c| {
+                admin::pause(
+                    c,
+                    &config,
+                    quiet,
+                    Some((
+                        "2026-12-20".parse().unwrap(),
+                        mimamori_center::domain::PauseReason::Hospital,
+                    )),
+                    now,
+                )
+            })
+            .unwrap();
+    }
+    let later = at("2026-12-02T04:00:00Z");
+    sweep(&config(&dir), later);
+    let (center, _clock) = start(&dir, later).await;
+    let mut web = Web::new(&center.url);
+    web.sign_in("tanaka", PASSWORD).await;
+
+    let visits = web.get("/dashboard/visits").await.text();
+    assert!(
+        visits.contains("山田 花子") && visits.contains("□本人確認"),
+        "{visits}"
+    );
+    assert!(!visits.contains("川上"), "paused, no alert: no visit");
+
+    let alerting = web.get("/dashboard/residents?status=alert").await.text();
+    assert!(alerting.contains("山田 花子") && !alerting.contains("川上 一郎"));
+    let paused = web.get("/dashboard/residents?status=paused").await.text();
+    assert!(paused.contains("川上 一郎") && !paused.contains("山田 花子"));
+    assert!(paused.contains("一時停止（2026-12-20まで）"));
+    let west = web
+        .get("/dashboard/residents?district=%E8%A5%BF%E7%94%BA")
+        .await
+        .text();
+    assert!(west.contains("川上 一郎") && !west.contains("山田 花子"));
+    // Riskiest first: the resident with alerts above the quiet one.
+    let all = web.get("/dashboard/residents").await.text();
+    assert!(all.find("山田 花子").unwrap() < all.find("川上 一郎").unwrap());
+
+    // The pause control from the resident page, audited.
+    let page = web
+        .get(&format!("/dashboard/residents/{}", h.resident))
+        .await;
+    let csrf = page.csrf();
+    let answer = web
+        .post(
+            &format!("/dashboard/residents/{}/pause", h.resident),
+            &[
+                ("csrf", csrf.as_str()),
+                ("action", "pause"),
+                ("through", "2026-12-10"),
+                ("reason", "travel"),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status, 303);
+    let page = web
+        .get(&format!("/dashboard/residents/{}", h.resident))
+        .await
+        .text();
+    assert!(
+        page.contains("2026-12-10まで一時停止中（旅行中）"),
+        "{page}"
+    );
+    let answer = web
+        .post(
+            &format!("/dashboard/residents/{}/pause", h.resident),
+            &[
+                ("csrf", csrf.as_str()),
+                ("action", "pause"),
+                ("through", "2026-11-01"),
+                ("reason", "travel"),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status, 400, "a pause ending in the past");
+    let actions: Vec<String> = audit_rows(&dir).into_iter().map(|r| r.1).collect();
+    assert!(
+        actions.contains(&"resident.pause".to_owned()),
+        "{actions:?}"
+    );
+    assert!(actions.contains(&"visits.view".to_owned()), "{actions:?}");
+    center.stop().await;
+}
