@@ -3,6 +3,7 @@
 mod alerts;
 mod browser;
 mod dashboard;
+mod dashboard_work;
 mod harness;
 mod jpki;
 mod mail;

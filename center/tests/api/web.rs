@@ -9,7 +9,13 @@ use mimamori_center::config::Config;
 use mimamori_center::dashboard::password;
 use mimamori_center::store::dashboard::auth;
 use mimamori_center::store::people::{self, Role};
-use mimamori_center::store::{Store, watch};
+use std::sync::Arc;
+
+use mimamori_center::clock::ManualClock;
+use mimamori_center::store::{Store, admin, watch};
+use mimamori_protocol::{CarePlan, MedicationSlot};
+
+use crate::harness::{Center, config};
 
 pub(crate) struct Web {
     pub(crate) base: String,
@@ -180,4 +186,77 @@ pub(crate) fn audit_rows(dir: &Path) -> Vec<(String, String, Option<i64>, String
         .rev()
         .map(|r| (r.login, r.action, r.resident, r.ip))
         .collect()
+}
+
+pub(crate) fn resident_in(
+    dir: &std::path::Path,
+    name: &str,
+    kana: &str,
+    district: &str,
+    now: Timestamp,
+) -> i64 {
+    let config = config(dir);
+    let mut store = Store::open(&config.database_path()).unwrap();
+    store
+        .transaction(|c| {
+            admin::add_resident(
+                c,
+                &config,
+                &admin::NewResident {
+                    name: name.into(),
+                    kana: kana.into(),
+                    district: district.into(),
+                    address: "南部町 1-2-3".into(),
+                    phone: "0859-00-0001".into(),
+                    birth_date: None,
+                    care_plan: CarePlan {
+                        medication_slots: vec![MedicationSlot::Morning],
+                        vitals: vec![],
+                        reminder_at: "09:00".parse().unwrap(),
+                        deadline: "12:00".parse().unwrap(),
+                    },
+                    box_device: None,
+                },
+                now,
+            )
+        })
+        .unwrap()
+}
+
+pub(crate) async fn start(dir: &std::path::Path, now: Timestamp) -> (Center, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(now));
+    let center = Center::start_with(config_without_nurse_totp(dir), clock.clone()).await;
+    (center, clock)
+}
+
+pub(crate) fn alert_id(dir: &std::path::Path, resident: i64) -> i64 {
+    let store = Store::open(&config(dir).database_path()).unwrap();
+    store
+        .connection()
+        .query_row(
+            "SELECT id FROM alerts WHERE resident_id = ?1 ORDER BY id DESC",
+            [resident],
+            |row| row.get(0),
+        )
+        .unwrap()
+}
+
+pub(crate) fn alert_state(dir: &std::path::Path, alert: i64) -> String {
+    let store = Store::open(&config(dir).database_path()).unwrap();
+    store
+        .connection()
+        .query_row("SELECT state FROM alerts WHERE id = ?1", [alert], |row| {
+            row.get(0)
+        })
+        .unwrap()
+}
+
+pub(crate) fn staff_id(dir: &std::path::Path, login: &str) -> i64 {
+    let store = Store::open(&config(dir).database_path()).unwrap();
+    store
+        .connection()
+        .query_row("SELECT id FROM staff WHERE login = ?1", [login], |r| {
+            r.get(0)
+        })
+        .unwrap()
 }
