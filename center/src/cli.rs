@@ -152,6 +152,18 @@ enum StaffCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Sets a staff member's dashboard password, read from the first line of
+    /// standard input (at least 10 characters); their sessions end.
+    Password {
+        /// Login name.
+        login: String,
+    },
+    /// Forgets a staff member's TOTP secret (a lost phone): they enrol a
+    /// new one at their next sign-in.
+    ResetTotp {
+        /// Login name.
+        login: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -632,6 +644,20 @@ fn run_admin(config: &Config, command: Admin, now: Timestamp) -> anyhow::Result<
                     );
                 }
             }
+        }
+        Admin::Staff(StaffCommand::Password { login }) => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("reading the password from standard input")?;
+            let password = line.trim_end_matches(['\r', '\n']);
+            let hash = crate::dashboard::password::hash(password)?;
+            store.transaction(|c| crate::store::dashboard::auth::set_password(c, &login, &hash))?;
+            println!("password of {login} set");
+        }
+        Admin::Staff(StaffCommand::ResetTotp { login }) => {
+            store.transaction(|c| crate::store::dashboard::auth::reset_totp(c, &login))?;
+            println!("TOTP of {login} reset: they enrol again at their next sign-in");
         }
         Admin::Checkup(CheckupCommand::Import { file }) => {
             let bytes =

@@ -46,6 +46,8 @@ pub struct Config {
     /// Email: the SMTP relay and what the messages say about the center.
     /// `None` (no `[mail]` section): mail is off and nothing is enqueued.
     pub mail: Option<crate::mail::MailConfig>,
+    /// The nurses' dashboard: sessions, lockout, TOTP.
+    pub dashboard: crate::dashboard::DashboardConfig,
 }
 
 /// The HTTP listener.
@@ -138,6 +140,8 @@ struct File {
     #[serde(default)]
     sync: Sync,
     mail: Option<crate::mail::MailFile>,
+    #[serde(default)]
+    dashboard: crate::dashboard::config::DashboardFile,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -323,6 +327,7 @@ impl Config {
                 .mail
                 .map(|mail| mail.check(&time_zone_for_mail))
                 .transpose()?,
+            dashboard: file.dashboard.check()?,
         })
     }
 
@@ -381,6 +386,11 @@ mod tests {
                 "watch.escalate_after_hours",
             ),
             ("colour = \"blue\"\n", "colour"),
+            (
+                "[dashboard]\nlockout_minutes = 0\n",
+                "dashboard.lockout_minutes",
+            ),
+            ("[dashboard]\ntotp = true\n", "totp"),
         ];
         for (text, key) in cases {
             let err = Config::parse(text).unwrap_err().to_string();

@@ -12,6 +12,8 @@
 //! * [`watch`] — the rules: pure functions of a resident's facts and `now`.
 //! * [`store`] — SQLite storage, the sync, sweeps and admin operations.
 //! * [`api`] / [`server`] — the box API over HTTP and the periodic sweep.
+//! * [`dashboard`] — the nurses' web pages: sign-in, alert queue, residents,
+//!   audit log, CSV exports.
 //! * [`import`] — municipal CSV files (UTF-8 or Shift_JIS), pure parsing.
 //! * [`jpki`] — binding My Number certificates, verifying check-in signatures.
 //! * [`mail`] — the Japanese emails to families and nurses, composed.
@@ -22,6 +24,7 @@ pub mod api;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod dashboard;
 pub mod domain;
 pub mod import;
 pub mod jpki;

@@ -1,5 +1,5 @@
-//! `mimamori-center serve`: the HTTP API, the periodic sweep and the mail
-//! sender.
+//! `mimamori-center serve`: the HTTP API, the nurses' dashboard, the
+//! periodic sweep and the mail sender.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -10,7 +10,9 @@ use tokio::net::TcpListener;
 use crate::api::{AppState, router};
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::dashboard::DashboardState;
 use crate::mail::sender::Sender;
+use crate::store::dashboard::Dashboard;
 use crate::store::{self, CenterStore, SqliteStore, Writer};
 
 /// Serves the center on `listener` until `shutdown` completes, then lets
@@ -29,6 +31,11 @@ pub async fn serve(
     let backend: Arc<dyn CenterStore> = Arc::new(SqliteStore::new(writer.clone(), config.clone()));
     let state = AppState {
         store: backend.clone(),
+        config: config.clone(),
+        clock: clock.clone(),
+    };
+    let dashboard = DashboardState {
+        db: Dashboard::new(writer.clone(), config.clone()),
         config: config.clone(),
         clock: clock.clone(),
     };
@@ -54,10 +61,14 @@ pub async fn serve(
     ));
 
     tracing::info!(address = %listener.local_addr()?, database = %path.display(), "center listening");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP")?;
+    let app = router(state).merge(crate::dashboard::router(dashboard));
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("serving HTTP")?;
 
     let _ = stop_tx.send(true);
     let _ = sweeper.await;

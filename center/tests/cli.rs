@@ -606,3 +606,114 @@ fn mail_queued_when_the_center_is_killed_is_delivered_after_restart_once() {
         "{listed}"
     );
 }
+
+fn center_with_stdin(config: &Path, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write as _;
+    let mut child = Command::new(BIN)
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_password_set_from_the_command_line_signs_in_to_the_dashboard() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let config = tmp.path().join("center.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"data\"\n[http]\nlisten = \"127.0.0.1:{port}\"\n[dashboard]\ntotp_for_nurses = false\n"
+        ),
+    )
+    .unwrap();
+    ok(
+        &config,
+        &[
+            "admin",
+            "staff",
+            "add",
+            "tanaka",
+            "--name",
+            "田中 保健師",
+            "--role",
+            "nurse",
+            "--districts",
+            "東町",
+        ],
+    );
+    let short = center_with_stdin(
+        &config,
+        &["admin", "staff", "password", "tanaka"],
+        "short\n",
+    );
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 10 characters"));
+    let unknown = center_with_stdin(
+        &config,
+        &["admin", "staff", "password", "nobody"],
+        "long enough password\n",
+    );
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no staff login nobody"));
+    let set = center_with_stdin(
+        &config,
+        &["admin", "staff", "password", "tanaka"],
+        "long enough password\n",
+    );
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+
+    let _server = Server::start(&config, &url);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let form = client
+            .get(format!("{url}/dashboard/login"))
+            .send()
+            .await
+            .unwrap();
+        let cookie = form.headers()["set-cookie"].to_str().unwrap().to_owned();
+        let cookie = cookie.split(';').next().unwrap().to_owned();
+        let csrf = cookie.split_once('=').unwrap().1.to_owned();
+        let answer = client
+            .post(format!("{url}/dashboard/login"))
+            .header("cookie", cookie)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("login", "tanaka"),
+                ("password", "long enough password"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        (
+            answer.status().as_u16(),
+            answer.headers().get("location").cloned(),
+        )
+    });
+    assert_eq!(status.0, 303);
+    assert_eq!(status.1.unwrap(), "/dashboard/");
+}

@@ -24,6 +24,9 @@ pub(crate) struct Args {
     no_wait: bool,
 }
 
+/// The demo nurse's dashboard password (a demo on one machine only).
+const DEMO_PASSWORD: &str = "mimamori-demo";
+
 struct Demo {
     bin: PathBuf,
     config: PathBuf,
@@ -46,6 +49,34 @@ impl Demo {
             );
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    fn center_with_stdin(&self, args: &[&str], stdin: &str) -> anyhow::Result<()> {
+        use std::io::Write as _;
+        let mut child = Command::new(self.bin.join("mimamori-center"))
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("running mimamori-center")?;
+        child
+            .stdin
+            .take()
+            .context("mimamori-center's stdin")?
+            .write_all(stdin.as_bytes())?;
+        let out = child.wait_with_output()?;
+        if !out.status.success() {
+            bail!(
+                "mimamori-center {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(())
     }
 
     fn fakebox(
@@ -105,7 +136,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     std::fs::write(
         &config,
         format!(
-            "# The demo center: data in ./data beside this file.\ndata_dir = \"data\"\ntime_zone = \"Asia/Tokyo\"\n\n[http]\nlisten = \"127.0.0.1:{}\"\n\n[watch]\nsweep_interval_s = 10\n",
+            "# The demo center: data in ./data beside this file.\ndata_dir = \"data\"\ntime_zone = \"Asia/Tokyo\"\n\n[http]\nlisten = \"127.0.0.1:{}\"\n\n[watch]\nsweep_interval_s = 10\n\n# Demo only: the nurse signs in with a password alone.\n[dashboard]\ntotp_for_nurses = false\n",
             args.port
         ),
     )?;
@@ -210,6 +241,23 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         "--important",
     ])?;
     print!("{}", demo.center(&["admin", "resident", "list"])?);
+    demo.center(&[
+        "admin",
+        "staff",
+        "add",
+        "hokenshi",
+        "--name",
+        "保健師A",
+        "--role",
+        "nurse",
+        "--districts",
+        "東町,西町",
+    ])?;
+    demo.center_with_stdin(
+        &["admin", "staff", "password", "hokenshi"],
+        &format!("{DEMO_PASSWORD}\n"),
+    )?;
+    println!("nurse hokenshi (東町, 西町) can sign in to the dashboard");
 
     println!("\n== Starting the center on {url}");
     let log = std::fs::File::create(data.join("center.log"))?;
@@ -372,6 +420,7 @@ fn print_guide(url: &str, config: &Path, token: &str) {
             .and_then(|p| p.parse::<u16>().ok())
             .map_or(0, |p| p + 1)
     );
+    println!("  Dashboard:        {url}/dashboard/  (login hokenshi, password {DEMO_PASSWORD})");
     println!("  Health:           curl {url}/healthz");
     println!("  Box API:          POST {url}/api/v1/sync   (Authorization: Bearer {token})");
     println!(
@@ -387,5 +436,7 @@ fn print_guide(url: &str, config: &Path, token: &str) {
     );
     println!("  Three days on:    {c} sweep --at $(date -d '+3 days' -Iseconds) --dry-run");
     println!("  Residents:        {c} admin resident list");
-    println!("  Docs:             README.md, docs/architecture.md, docs/protocol.md");
+    println!(
+        "  Docs:             README.md, docs/architecture.md, docs/protocol.md, docs/dashboard.md"
+    );
 }

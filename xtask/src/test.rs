@@ -11,6 +11,10 @@ use crate::{cargo, debian, run_checked};
 const PACKAGES: &[&str] = &[
     // The TV's typeface: the remote-ui golden frames are drawn with it.
     "fonts-morisawa-bizud-gothic",
+    // The nurses' dashboard is tested end to end in headless Chromium,
+    // driven over WebDriver by chromedriver.
+    "chromium",
+    "chromium-driver",
 ];
 
 /// Options of `cargo xtask test`.

@@ -12,6 +12,7 @@
 pub mod admin;
 mod backend;
 mod cache;
+pub mod dashboard;
 pub mod import;
 pub mod outbox;
 pub mod people;

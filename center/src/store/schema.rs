@@ -250,4 +250,62 @@ CREATE INDEX outbox_contact ON outbox(contact_id, state) WHERE contact_id IS NOT
 DROP INDEX IF EXISTS check_ins_resident_day;
 DROP INDEX IF EXISTS events_box_seq;
 "#,
+    // 4: the nurses' dashboard: staff sign-in (Argon2id password hash, TOTP
+    // secret, failed attempts), sessions, alert assignment, and the
+    // append-only audit log.
+    r#"
+ALTER TABLE staff ADD COLUMN password_hash TEXT;
+ALTER TABLE staff ADD COLUMN totp_secret BLOB;
+ALTER TABLE staff ADD COLUMN totp_last_step INTEGER;
+ALTER TABLE staff ADD COLUMN disabled_at INTEGER;
+
+-- Failed sign-ins, per login name and per address: throttling and the
+-- temporary lockout count the recent rows.
+CREATE TABLE login_failures (
+    id    INTEGER PRIMARY KEY,
+    login TEXT NOT NULL,
+    ip    TEXT NOT NULL,
+    at    INTEGER NOT NULL
+);
+CREATE INDEX login_failures_login ON login_failures(login, at);
+CREATE INDEX login_failures_ip ON login_failures(ip, at);
+
+-- A session is known by the SHA-256 of its cookie. `stage`: `totp` waits
+-- for the second factor, `enrol` for a TOTP enrolment, `full` is signed in.
+CREATE TABLE sessions (
+    token_hash     BLOB PRIMARY KEY,
+    staff_id       INTEGER NOT NULL REFERENCES staff(id),
+    csrf           TEXT NOT NULL,
+    stage          TEXT NOT NULL CHECK (stage IN ('totp', 'enrol', 'full')),
+    pending_secret BLOB,
+    ip             TEXT NOT NULL,
+    created_at     INTEGER NOT NULL,
+    last_seen_at   INTEGER NOT NULL,
+    expires_at     INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sessions_staff ON sessions(staff_id);
+
+ALTER TABLE alerts ADD COLUMN assigned_to INTEGER REFERENCES staff(id);
+-- The residents list and the district choices.
+CREATE INDEX residents_district ON residents(district, kana);
+
+-- Who looked at or changed what, from where. Rows are never changed or
+-- removed: the triggers refuse it.
+CREATE TABLE audit_log (
+    id          INTEGER PRIMARY KEY,
+    at          INTEGER NOT NULL,
+    staff_id    INTEGER,
+    login       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    resident_id INTEGER,
+    detail      TEXT NOT NULL DEFAULT '',
+    ip          TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_log_at ON audit_log(at);
+CREATE INDEX audit_log_resident ON audit_log(resident_id, at);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"#,
 ];

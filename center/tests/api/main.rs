@@ -1,9 +1,13 @@
 //! The box API over real HTTP on 127.0.0.1, against a SQLite file.
 
 mod alerts;
+mod browser;
+mod dashboard;
+mod dashboard_work;
 mod harness;
 mod jpki;
 mod mail;
 mod smtp;
 mod sync;
 mod unsubscribe;
+mod web;

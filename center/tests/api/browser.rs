@@ -1,0 +1,380 @@
+//! The dashboard in a real headless Chromium, driven over WebDriver
+//! (`chromedriver`, started here on a free port): sign in, find the alert a
+//! missed check-in raised, acknowledge it, resolve it with a visit record,
+//! and see it gone from the queue. Screenshots go to
+//! `target/dashboard-screenshots/`.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`cargo xtask test`
+//! installs them); fails when they cannot start.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use mimamori_center::store::people::Role;
+use serde_json::{Value, json};
+
+use crate::harness::*;
+use crate::web::*;
+
+/// A chromedriver process with one browser session; both end on drop.
+struct Browser {
+    driver: Child,
+    base: String,
+    session: String,
+    client: reqwest::Client,
+    _profile: tempfile::TempDir,
+}
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let port = free_port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start chromedriver (Debian package chromium-driver; `cargo xtask test` installs it): {e}")
+            });
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ready = client.get(format!("{base}/status")).send().await;
+            if let Ok(response) = ready {
+                let status: Value = response.json().await.unwrap_or_default();
+                if status["value"]["ready"] == json!(true) {
+                    break;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not become ready on port {port}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,1100",
+            "--lang=ja",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain([format!("--user-data-dir={}", profile.path().display())])
+        .collect::<Vec<_>>();
+        let mut browser = Browser {
+            driver,
+            base,
+            session: String::new(),
+            client,
+            _profile: profile,
+        };
+        let answer = browser
+            .call(
+                "POST",
+                "/session",
+                json!({"capabilities": {"alwaysMatch": {
+                    "browserName": "chrome",
+                    "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}
+                }}}),
+            )
+            .await;
+        browser.session = answer["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no browser session: {answer}"))
+            .to_owned();
+        browser
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Value) -> Value {
+        let url = if self.session.is_empty() {
+            format!("{}{path}", self.base)
+        } else {
+            format!("{}/session/{}{path}", self.base, self.session)
+        };
+        let request = match method {
+            "GET" => self.client.get(url),
+            "DELETE" => self.client.delete(url),
+            _ => self.client.post(url).json(&body),
+        };
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let value: Value = response.json().await.unwrap();
+        assert!(
+            status.is_success(),
+            "WebDriver {method} {path}: {status} {value}"
+        );
+        value["value"].clone()
+    }
+
+    async fn go(&self, url: &str) {
+        self.call("POST", "/url", json!({"url": url})).await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let found = self
+            .call(
+                "POST",
+                "/element",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        found[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("`{css}`: {found}"))
+            .to_owned()
+    }
+
+    async fn click(&self, css: &str) {
+        let element = self.find(css).await;
+        self.call("POST", &format!("/element/{element}/click"), json!({}))
+            .await;
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let element = self.find(css).await;
+        self.call(
+            "POST",
+            &format!("/element/{element}/value"),
+            json!({"text": text}),
+        )
+        .await;
+    }
+
+    async fn source(&self) -> String {
+        self.call("GET", "/source", Value::Null)
+            .await
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The page's source once it contains `text` (a click's navigation may
+    /// still be under way when the click returns).
+    async fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let source = self.source().await;
+            if source.contains(text) {
+                return source;
+            }
+            assert!(Instant::now() < deadline, "no `{text}` in\n{source}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn url(&self) -> String {
+        self.call("GET", "/url", Value::Null)
+            .await
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Saves the viewport as a PNG under `target/dashboard-screenshots/`.
+    async fn screenshot(&self, name: &str) -> std::path::PathBuf {
+        let data = self.call("GET", "/screenshot", Value::Null).await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(data.as_str().unwrap())
+            .unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/dashboard-screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).unwrap();
+        path
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_nurse_resolves_a_missed_check_in_alert_in_chromium() {
+    let (_tmp, dir) = temp();
+    let now = at("2026-11-29T00:00:00Z");
+    staff(&dir, "tanaka", "田中 保健師", Role::Nurse, &["東町"], now);
+    let h = household(&dir, "nanbu-0101", "04A1B2C3", now);
+    let well = household(&dir, "nanbu-0102", "04D4E5F6", at("2026-11-01T00:00:00Z"));
+    {
+        let mut store = mimamori_center::store::Store::open(&config(&dir).database_path()).unwrap();
+        let edit = mimamori_center::store::admin::ResidentEdit {
+            name: Some("佐藤 和子".into()),
+            kana: Some("さとう かずこ".into()),
+            ..Default::default()
+        };
+        store
+            .transaction(|c| mimamori_center::store::admin::edit_resident(c, well.resident, &edit))
+            .unwrap();
+    }
+    let later = at("2026-12-02T04:00:00Z");
+    let center = Center::start_with(
+        config_without_nurse_totp(&dir),
+        std::sync::Arc::new(mimamori_center::clock::ManualClock::new(later)),
+    )
+    .await;
+    sync_a_month(&center, &well).await;
+    sweep(&config(&dir), later);
+    let browser = Browser::start().await;
+
+    browser.go(&format!("{}/dashboard/", center.url)).await;
+    assert!(browser.url().await.ends_with("/dashboard/login"));
+    browser.type_into("#login", "tanaka").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#sign-in").await;
+    browser.wait_for("通知の一覧").await;
+    assert!(
+        browser.url().await.ends_with("/dashboard/"),
+        "{}",
+        browser.url().await
+    );
+    let queue = browser.source().await;
+    assert!(
+        queue.contains("山田 花子") && queue.contains("記録が途絶えています"),
+        "{queue}"
+    );
+    let shot = browser.screenshot("alert-queue").await;
+    eprintln!("screenshot: {}", shot.display());
+
+    let alert = {
+        let store = mimamori_center::store::Store::open(&config(&dir).database_path()).unwrap();
+        store
+            .connection()
+            .query_row(
+                "SELECT id FROM alerts WHERE resident_id = ?1 AND kind = 'missed'",
+                [h.resident],
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap()
+    };
+    browser.click(&format!("#alert-{alert} button.ack")).await;
+    let queue = browser.wait_for("対応中にしました").await;
+    assert!(queue.contains("確認：田中 保健師"));
+
+    browser.click(&format!("#alert-{alert} a.resolve")).await;
+    browser.wait_for("訪問記録（解決）").await;
+    browser.click("input[name=outcome][value=not_home]").await;
+    browser
+        .type_into(
+            "#note",
+            "不在。隣の方によると朝は見かけたとのこと。夕方に再訪問。",
+        )
+        .await;
+    browser.screenshot("visit-record").await;
+    browser.click("#resolve").await;
+    let queue = browser.wait_for("訪問記録を保存し").await;
+    assert!(
+        !queue.contains(&format!("id=\"alert-{alert}\"")),
+        "resolved alert gone: {queue}"
+    );
+    browser.screenshot("after-resolve").await;
+
+    browser
+        .go(&format!(
+            "{}/dashboard/residents/{}",
+            center.url, h.resident
+        ))
+        .await;
+    let page = browser.source().await;
+    assert!(
+        page.contains("不在（田中 保健師）不在。隣の方によると"),
+        "{page}"
+    );
+    browser.screenshot("resident").await;
+
+    browser
+        .go(&format!(
+            "{}/dashboard/residents/{}",
+            center.url, well.resident
+        ))
+        .await;
+    let page = browser.source().await;
+    assert!(
+        page.contains("佐藤 和子 さん") && page.contains("わるい"),
+        "{page}"
+    );
+    browser
+        .call(
+            "POST",
+            "/window/rect",
+            json!({"width": 1280, "height": 2400}),
+        )
+        .await;
+    browser.screenshot("resident-charts").await;
+
+    let (state, outcome): (String, String) = {
+        let store = mimamori_center::store::Store::open(&config(&dir).database_path()).unwrap();
+        store
+            .connection()
+            .query_row(
+                "SELECT state, visit_outcome FROM alerts WHERE id = ?1",
+                [alert],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+    };
+    assert_eq!((state.as_str(), outcome.as_str()), ("resolved", "not_home"));
+    drop(browser);
+    center.stop().await;
+}
+
+/// A month of check-ins for `h`, one a day at 9:00, with a few bad days,
+/// blood pressure and weight, and a forgotten evening dose now and then.
+async fn sync_a_month(center: &Center, h: &Household) {
+    let mut events = Vec::new();
+    let mut day = jiff::civil::date(2026, 11, 3);
+    for seq in 1..=29u64 {
+        if seq == 12 {
+            day = day.tomorrow().unwrap(); // a day without a check-in
+            continue;
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let recorded = format!("{day}T09:00:00+09:00");
+        let mut event = check_in_event(&id, seq, h.resident, &h.uid, &recorded);
+        let n = seq as i64;
+        event["body"]["condition"] = json!(match seq % 9 {
+            0 => "poor",
+            4 | 5 => "fair",
+            _ => "good",
+        });
+        event["body"]["vitals"] = json!({
+            "blood_pressure": {"systolic_mmhg": 124 + (n * 7) % 23, "diastolic_mmhg": 76 + (n * 5) % 11},
+            "weight_kg": 52.0 + ((n * 3) % 7) as f64 / 10.0
+        });
+        event["body"]["medication"] = json!([{"slot": "morning", "status": if seq % 6 == 0 { "not_taken" } else { "taken" }}]);
+        events.push(event);
+        day = day.tomorrow().unwrap();
+    }
+    let (status, body) = center
+        .sync(
+            &h.token,
+            &request(&h.device, "2026-12-02T13:00:00+09:00", events),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
