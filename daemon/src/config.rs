@@ -22,7 +22,7 @@
 //!
 //! [sync]
 //! interval_s = 60
-//! heartbeat_interval_s = 900
+//! heartbeat_interval_s = 900            # fractions too (0.05 at least), for tests
 //! ```
 //!
 //! Unknown keys are errors, and every error names its key.
@@ -100,8 +100,8 @@ pub struct Config {
     pub display: Display,
     /// Seconds between regular syncs.
     pub sync_interval_s: u64,
-    /// Seconds between heartbeats.
-    pub heartbeat_interval_s: u64,
+    /// Time between heartbeats.
+    pub heartbeat_interval: std::time::Duration,
     /// The remotes read from `/dev/input`; `None` reads none.
     pub input_devices: Option<Selection>,
     /// Linux key codes to the UI's keys.
@@ -177,14 +177,14 @@ impl Default for DisplayFile {
 #[serde(deny_unknown_fields, default)]
 struct SyncFile {
     interval_s: u64,
-    heartbeat_interval_s: u64,
+    heartbeat_interval_s: f64,
 }
 
 impl Default for SyncFile {
     fn default() -> Self {
         Self {
             interval_s: 60,
-            heartbeat_interval_s: 900,
+            heartbeat_interval_s: 900.0,
         }
     }
 }
@@ -289,10 +289,17 @@ impl Config {
                 });
             }
         };
-        if file.sync.interval_s == 0 || file.sync.heartbeat_interval_s == 0 {
+        if file.sync.interval_s == 0 {
             return Err(ConfigError::Invalid {
-                key: "sync",
-                message: "intervals must be at least 1 s".into(),
+                key: "sync.interval_s",
+                message: "must be at least 1 s".into(),
+            });
+        }
+        let heartbeat = file.sync.heartbeat_interval_s;
+        if !(0.05..=86_400.0).contains(&heartbeat) {
+            return Err(ConfigError::Invalid {
+                key: "sync.heartbeat_interval_s",
+                message: format!("{heartbeat} is not between 0.05 s and a day"),
             });
         }
         let input_devices = match file.input.devices {
@@ -343,7 +350,7 @@ impl Config {
             time_zone,
             display,
             sync_interval_s: file.sync.interval_s,
-            heartbeat_interval_s: file.sync.heartbeat_interval_s,
+            heartbeat_interval: std::time::Duration::from_secs_f64(heartbeat),
         })
     }
 }
@@ -452,6 +459,10 @@ mod tests {
                 "input.keys",
             ),
             (&format!("{ok}[input]\nremotes = 1\n"), "remotes"),
+            (
+                &format!("{ok}[sync]\nheartbeat_interval_s = 0\n"),
+                "sync.heartbeat_interval_s",
+            ),
         ] {
             let err = Config::parse(text, base).unwrap_err().to_string();
             assert!(err.contains(key), "`{err}` should name `{key}`");

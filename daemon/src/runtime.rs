@@ -120,7 +120,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     let mut watchdog = systemd.watchdog_interval().map(tokio::time::interval);
 
     let mut tick = tokio::time::interval(Duration::from_secs(1));
-    let mut heartbeat = tokio::time::interval(Duration::from_secs(config.heartbeat_interval_s));
+    let mut heartbeat = tokio::time::interval(config.heartbeat_interval);
     tokio::pin!(shutdown);
     loop {
         let mut events = Vec::new();
