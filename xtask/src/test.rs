@@ -11,6 +11,14 @@ use crate::{cargo, debian, run_checked};
 const PACKAGES: &[&str] = &[
     // The TV's typeface: the remote-ui golden frames are drawn with it.
     "fonts-morisawa-bizud-gothic",
+    // The real-kernel-device test (hw-tests/tests/qemu.rs): a QEMU guest under
+    // software emulation with Debian's kernel and a busybox initramfs, giving
+    // /dev/uinput, /dev/input and /dev/fb0; `strip` (binutils) shrinks the
+    // program put into the guest.
+    "qemu-system-x86",
+    "linux-image-amd64",
+    "busybox-static",
+    "binutils",
 ];
 
 /// Options of `cargo xtask test`.
