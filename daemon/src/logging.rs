@@ -4,7 +4,7 @@
 //! Under systemd (`JOURNAL_STREAM` is set) each line starts with its
 //! syslog priority (`<3>` error … `<7>` debug), which journald reads as the
 //! entry's priority, and carries no timestamp or colours of its own
-//! (journald adds the time). `RUST_LOG` chooses what is logged (`info` by
+//! (journald adds the time). Colours only on a terminal. `RUST_LOG` chooses what is logged (`info` by
 //! default).
 
 use std::fmt;
@@ -66,6 +66,7 @@ pub fn init() {
             })
             .init();
     } else {
-        builder.init();
+        use std::io::IsTerminal as _;
+        builder.with_ansi(std::io::stderr().is_terminal()).init();
     }
 }

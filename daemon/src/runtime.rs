@@ -108,6 +108,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     app.handle(Event::Sync(SyncStatus::Offline));
     let mut card: Option<(CardUid, ResidentId)> = None;
     let mut last_key_at = None;
+    let mut key_seen: Option<Instant> = None;
     let mut shown: Option<Screen> = None;
     draw(&mut app, &mut renderer, &mut output, &mut shown)?;
     let systemd = Notifier::from_env();
@@ -145,6 +146,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
             Some(input) = rx.recv() => match input {
                 Input::Ui(event) => {
                     last_key_at = Some(now());
+                    key_seen = Some(Instant::now());
                     events.push(event);
                 }
                 Input::CardInserted(uid) => {
@@ -179,7 +181,14 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
         }
         while let Some(event) = events.pop() {
             for effect in app.handle(event) {
-                if let Some(back) = carry_out(effect, &mut outbox, card.as_ref(), &now, &sync_now) {
+                if let Some(back) = carry_out(
+                    effect,
+                    &mut outbox,
+                    card.as_ref(),
+                    &now,
+                    &sync_now,
+                    key_seen,
+                ) {
                     events.push(back);
                 }
             }
@@ -211,6 +220,7 @@ fn carry_out(
     card: Option<&(CardUid, ResidentId)>,
     now: &impl Fn() -> mimamori_protocol::Timestamp,
     sync_now: &Notify,
+    key_seen: Option<Instant>,
 ) -> Option<Event> {
     match effect {
         Effect::SaveCheckIn(draft) => {
@@ -222,7 +232,13 @@ fn carry_out(
                 draft.into_check_in(Authentication::CardUid(UidProof { uid: uid.clone() }));
             match outbox.record(EventBody::CheckIn(check_in), now()) {
                 Ok(event) => {
-                    tracing::info!(event = %event.id, seq = event.seq, "check-in recorded");
+                    let key_to_commit_ms = key_seen.map(|t| t.elapsed().as_secs_f64() * 1000.0);
+                    tracing::info!(
+                        event = %event.id,
+                        seq = event.seq,
+                        key_to_commit_ms,
+                        "check-in recorded"
+                    );
                     sync_now.notify_one();
                     None
                 }
