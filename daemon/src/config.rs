@@ -13,9 +13,16 @@
 //! bgr = false
 //! # virtual: listen = "127.0.0.1:8700", size = "1280x720"
 //!
+//! [input]
+//! devices = "auto"                       # remotes found in /dev/input by their keys;
+//!                                        # or a list of paths; or "none"
+//! [input.keys]                           # changes to the default key table
+//! KEY_INFO = "back"                      # Linux key name or code = up, down, left,
+//!                                        # right, ok, back, blue, red, green, yellow, 0–12
+//!
 //! [sync]
 //! interval_s = 60
-//! heartbeat_interval_s = 900
+//! heartbeat_interval_s = 900            # fractions too (0.05 at least), for tests
 //! ```
 //!
 //! Unknown keys are errors, and every error names its key.
@@ -23,7 +30,11 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use mimamori_remote_ui::Key;
 use serde::Deserialize;
+
+use crate::input::KeyMap;
+use crate::input::devices::Selection;
 
 /// Why the configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -89,8 +100,12 @@ pub struct Config {
     pub display: Display,
     /// Seconds between regular syncs.
     pub sync_interval_s: u64,
-    /// Seconds between heartbeats.
-    pub heartbeat_interval_s: u64,
+    /// Time between heartbeats.
+    pub heartbeat_interval: std::time::Duration,
+    /// The remotes read from `/dev/input`; `None` reads none.
+    pub input_devices: Option<Selection>,
+    /// Linux key codes to the UI's keys.
+    pub keys: KeyMap,
 }
 
 #[derive(Debug, Deserialize)]
@@ -108,6 +123,22 @@ struct File {
     display: DisplayFile,
     #[serde(default)]
     sync: SyncFile,
+    #[serde(default)]
+    input: InputFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct InputFile {
+    devices: Option<DevicesFile>,
+    keys: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum DevicesFile {
+    Word(String),
+    Paths(Vec<PathBuf>),
 }
 
 fn default_data_dir() -> PathBuf {
@@ -146,14 +177,14 @@ impl Default for DisplayFile {
 #[serde(deny_unknown_fields, default)]
 struct SyncFile {
     interval_s: u64,
-    heartbeat_interval_s: u64,
+    heartbeat_interval_s: f64,
 }
 
 impl Default for SyncFile {
     fn default() -> Self {
         Self {
             interval_s: 60,
-            heartbeat_interval_s: 900,
+            heartbeat_interval_s: 900.0,
         }
     }
 }
@@ -258,13 +289,60 @@ impl Config {
                 });
             }
         };
-        if file.sync.interval_s == 0 || file.sync.heartbeat_interval_s == 0 {
+        if file.sync.interval_s == 0 {
             return Err(ConfigError::Invalid {
-                key: "sync",
-                message: "intervals must be at least 1 s".into(),
+                key: "sync.interval_s",
+                message: "must be at least 1 s".into(),
             });
         }
+        let heartbeat = file.sync.heartbeat_interval_s;
+        if !(0.05..=86_400.0).contains(&heartbeat) {
+            return Err(ConfigError::Invalid {
+                key: "sync.heartbeat_interval_s",
+                message: format!("{heartbeat} is not between 0.05 s and a day"),
+            });
+        }
+        let input_devices = match file.input.devices {
+            None => Some(Selection::Auto(PathBuf::from("/dev/input"))),
+            Some(DevicesFile::Word(word)) if word == "auto" => {
+                Some(Selection::Auto(PathBuf::from("/dev/input")))
+            }
+            Some(DevicesFile::Word(word)) if word == "none" => None,
+            Some(DevicesFile::Word(word)) => {
+                return Err(ConfigError::Invalid {
+                    key: "input.devices",
+                    message: format!("`{word}` is not \"auto\", \"none\" or a list of paths"),
+                });
+            }
+            Some(DevicesFile::Paths(paths)) => {
+                if paths.is_empty() || paths.iter().any(|p| !p.is_absolute()) {
+                    return Err(ConfigError::Invalid {
+                        key: "input.devices",
+                        message: "give absolute device paths such as /dev/input/by-id/…-event-kbd"
+                            .into(),
+                    });
+                }
+                Some(Selection::Paths(paths))
+            }
+        };
+        let mut keys = KeyMap::default();
+        for (code, key) in &file.input.keys {
+            let bad = |message: String| ConfigError::Invalid {
+                key: "input.keys",
+                message,
+            };
+            let code = key_code(code)
+                .ok_or_else(|| bad(format!("`{code}` is not a Linux key name or code")))?;
+            let key = ui_key(key).ok_or_else(|| {
+                bad(format!(
+                    "`{key}` is not up, down, left, right, ok, back, blue, red, green, yellow or 0–12"
+                ))
+            })?;
+            keys.set(code, key);
+        }
         Ok(Config {
+            input_devices,
+            keys,
             device_id,
             center_url: file.center_url,
             token,
@@ -272,14 +350,71 @@ impl Config {
             time_zone,
             display,
             sync_interval_s: file.sync.interval_s,
-            heartbeat_interval_s: file.sync.heartbeat_interval_s,
+            heartbeat_interval: std::time::Duration::from_secs_f64(heartbeat),
         })
     }
+}
+
+/// `KEY_INFO`, `358` or `0x166`.
+fn key_code(name: &str) -> Option<u16> {
+    if let Some(hex) = name.strip_prefix("0x") {
+        return u16::from_str_radix(hex, 16).ok();
+    }
+    if let Ok(code) = name.parse() {
+        return Some(code);
+    }
+    name.parse::<evdev::KeyCode>().ok().map(|k| k.code())
+}
+
+fn ui_key(name: &str) -> Option<Key> {
+    Some(match name {
+        "up" => Key::Up,
+        "down" => Key::Down,
+        "left" => Key::Left,
+        "right" => Key::Right,
+        "ok" => Key::Ok,
+        "back" => Key::Back,
+        "blue" => Key::Blue,
+        "red" => Key::Red,
+        "green" => Key::Green,
+        "yellow" => Key::Yellow,
+        digit => match digit.parse::<u8>() {
+            Ok(d) if d <= 12 => Key::Digit(d),
+            _ => return None,
+        },
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_input_section_chooses_devices_and_changes_keys() {
+        let base = Path::new("/tmp");
+        let ok =
+            "device_id = \"box-1\"\ncenter_url = \"http://127.0.0.1:8080\"\ntoken = \"mmb_x\"\n";
+        let config = Config::parse(ok, base).unwrap();
+        assert_eq!(
+            config.input_devices,
+            Some(Selection::Auto("/dev/input".into()))
+        );
+        let text = format!(
+            "{ok}[input]\ndevices = [\"/dev/input/by-id/usb-remote-event-kbd\"]\n[input.keys]\nKEY_INFO = \"back\"\n0x18e = \"12\"\n"
+        );
+        let config = Config::parse(&text, base).unwrap();
+        assert_eq!(
+            config.input_devices,
+            Some(Selection::Paths(vec![
+                "/dev/input/by-id/usb-remote-event-kbd".into()
+            ]))
+        );
+        assert_eq!(config.keys.get(0x166), Some(Key::Back));
+        assert_eq!(config.keys.get(0x18e), Some(Key::Digit(12)));
+        assert_eq!(config.keys.get(0x160), Some(Key::Ok), "the rest stays");
+        let none = format!("{ok}[input]\ndevices = \"none\"\n");
+        assert_eq!(Config::parse(&none, base).unwrap().input_devices, None);
+    }
 
     #[test]
     fn errors_name_the_key() {
@@ -307,6 +442,27 @@ mod tests {
                 "display.listen",
             ),
             (&format!("{ok}colour = 1\n"), "colour"),
+            (
+                &format!("{ok}[input]\ndevices = \"some\"\n"),
+                "input.devices",
+            ),
+            (
+                &format!("{ok}[input]\ndevices = [\"event3\"]\n"),
+                "input.devices",
+            ),
+            (
+                &format!("{ok}[input.keys]\nKEY_NOPE = \"ok\"\n"),
+                "input.keys",
+            ),
+            (
+                &format!("{ok}[input.keys]\nKEY_INFO = \"menu\"\n"),
+                "input.keys",
+            ),
+            (&format!("{ok}[input]\nremotes = 1\n"), "remotes"),
+            (
+                &format!("{ok}[sync]\nheartbeat_interval_s = 0\n"),
+                "sync.heartbeat_interval_s",
+            ),
         ] {
             let err = Config::parse(text, base).unwrap_err().to_string();
             assert!(err.contains(key), "`{err}` should name `{key}`");

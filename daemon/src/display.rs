@@ -125,6 +125,16 @@ impl Geometry {
 /// Converts an RGBA frame of the framebuffer's size into its memory layout.
 /// Padding at the end of each line is left zero.
 pub fn convert(frame: &Frame, geometry: &Geometry, out: &mut Vec<u8>) -> Result<(), DisplayError> {
+    convert_lines(frame, geometry, 0..geometry.height as usize, out)
+}
+
+/// Converts the lines `lines` of a frame (as [`convert`] does the whole).
+fn convert_lines(
+    frame: &Frame,
+    geometry: &Geometry,
+    lines: std::ops::Range<usize>,
+    out: &mut Vec<u8>,
+) -> Result<(), DisplayError> {
     if (frame.width(), frame.height()) != (geometry.width, geometry.height) {
         return Err(DisplayError::Unsupported(format!(
             "the frame is {}x{} but the framebuffer is {}x{}",
@@ -135,10 +145,11 @@ pub fn convert(frame: &Frame, geometry: &Geometry, out: &mut Vec<u8>) -> Result<
         )));
     }
     out.clear();
-    out.resize(geometry.byte_len(), 0);
+    out.resize(geometry.stride * lines.len(), 0);
     let width = geometry.width as usize;
     let bpp = geometry.format.bytes();
-    for (y, line) in frame.rgba().chunks_exact(width * 4).enumerate() {
+    let source = &frame.rgba()[lines.start * width * 4..lines.end * width * 4];
+    for (y, line) in source.chunks_exact(width * 4).enumerate() {
         let row = &mut out[y * geometry.stride..y * geometry.stride + width * bpp];
         for (px, dst) in line.chunks_exact(4).zip(row.chunks_exact_mut(bpp)) {
             let (r, g, b) = (px[0], px[1], px[2]);
@@ -152,6 +163,10 @@ pub fn convert(frame: &Frame, geometry: &Geometry, out: &mut Vec<u8>) -> Result<
     }
     Ok(())
 }
+
+/// Lines converted and written at a time: a small buffer instead of a
+/// second whole frame in memory (8 MB at 1080p).
+const BAND: usize = 64;
 
 fn rgb565(r: u8, g: u8, b: u8) -> u16 {
     (u16::from(r >> 3) << 11) | (u16::from(g >> 2) << 5) | u16::from(b >> 3)
@@ -200,13 +215,17 @@ impl Framebuffer {
         if self.shown == Some(digest) {
             return Ok(false);
         }
-        convert(frame, &self.geometry, &mut self.buffer)?;
         let io = |source| DisplayError::Io {
             what: "writing the framebuffer".into(),
             source,
         };
         self.device.seek(SeekFrom::Start(0)).map_err(io)?;
-        self.device.write_all(&self.buffer).map_err(io)?;
+        let height = self.geometry.height as usize;
+        for start in (0..height).step_by(BAND) {
+            let lines = start..(start + BAND).min(height);
+            convert_lines(frame, &self.geometry, lines, &mut self.buffer)?;
+            self.device.write_all(&self.buffer).map_err(io)?;
+        }
         self.shown = Some(digest);
         Ok(true)
     }

@@ -5,7 +5,8 @@
 //! module is the pure part: which devices are remotes (by the keys they
 //! have), the key table (Japanese remotes by default, replaceable from the
 //! configuration), and turning presses, releases and autorepeats into UI
-//! events. Reading `/dev/input` sits on top of it.
+//! events. [`hotplug`] follows several remotes coming and going, and
+//! [`devices`] reads them from `/dev/input`.
 //!
 //! Rules:
 //! * A key acts on press; autorepeat is ignored, so a remote that repeats a
@@ -13,6 +14,9 @@
 //! * The red key is also the SOS key: a short press arrives as `Key(Red)`
 //!   on release, a hold of [`RED_HOLD_MS`] as `Held(Red)` while still held
 //!   (once), and then no `Key(Red)` on release.
+
+pub mod devices;
+pub mod hotplug;
 
 use std::collections::HashMap;
 

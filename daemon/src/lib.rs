@@ -6,15 +6,18 @@
 //! * [`display`] — frames to the Linux framebuffer in its pixel format;
 //! * [`virtual_tv`] — the frame and a clickable remote on a local web page;
 //! * [`runtime`] — the loop that ties them to the UI (`mimamorid run`);
+//! * [`systemd`] — readiness, watchdog and status for systemd;
+//! * [`logging`] — logs for a terminal or the journal;
 //! * [`config`] — `/etc/mimamori/box.toml`.
 //!
-//! Device discovery on `/dev/input`, the card service and the reminders
-//! build on these.
+//! The card service and the reminders build on these.
 
 pub mod config;
 pub mod display;
 pub mod input;
+pub mod logging;
 pub mod outbox;
 pub mod runtime;
 pub mod sync;
+pub mod systemd;
 pub mod virtual_tv;

@@ -48,13 +48,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    mimamori_daemon::logging::init();
     let result = match Cli::parse().command {
         Command::Run { config } => run(&config),
         Command::Render { screen, size, out } => render(&screen, &size, out),

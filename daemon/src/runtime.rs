@@ -21,6 +21,7 @@ use crate::config::{Config, Display};
 use crate::display::{Framebuffer, Geometry};
 use crate::outbox::Outbox;
 use crate::sync::{SyncClient, backoff};
+use crate::systemd::Notifier;
 use crate::virtual_tv::{self, VirtualTv};
 
 /// Something for the loop to handle.
@@ -66,6 +67,13 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
 
     let (inputs, mut rx) = mpsc::channel::<Input>(64);
     let sync_now = Arc::new(Notify::new());
+    if let Some(selection) = config.input_devices.clone() {
+        tokio::spawn(crate::input::devices::run(
+            selection,
+            config.keys.clone(),
+            inputs.clone(),
+        ));
+    }
     tokio::spawn(sync_loop(
         config.clone(),
         path.clone(),
@@ -100,16 +108,26 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     app.handle(Event::Sync(SyncStatus::Offline));
     let mut card: Option<(CardUid, ResidentId)> = None;
     let mut last_key_at = None;
+    let mut key_seen: Option<Instant> = None;
     let mut shown: Option<Screen> = None;
     draw(&mut app, &mut renderer, &mut output, &mut shown)?;
+    let systemd = Notifier::from_env();
+    systemd.ready();
+    systemd.status("showing the TV; waiting for the center");
+    tracing::info!(
+        "the box is up, first frame in {} ms",
+        started.elapsed().as_millis()
+    );
+    let mut watchdog = systemd.watchdog_interval().map(tokio::time::interval);
 
     let mut tick = tokio::time::interval(Duration::from_secs(1));
-    let mut heartbeat = tokio::time::interval(Duration::from_secs(config.heartbeat_interval_s));
+    let mut heartbeat = tokio::time::interval(config.heartbeat_interval);
     tokio::pin!(shutdown);
     loop {
         let mut events = Vec::new();
         tokio::select! {
             () = &mut shutdown => break,
+            () = watchdog_tick(&mut watchdog) => systemd.watchdog(),
             _ = tick.tick() => events.push(Event::Tick(now())),
             _ = heartbeat.tick() => {
                 let body = EventBody::Heartbeat(Heartbeat {
@@ -128,6 +146,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
             Some(input) = rx.recv() => match input {
                 Input::Ui(event) => {
                     last_key_at = Some(now());
+                    key_seen = Some(Instant::now());
                     events.push(event);
                 }
                 Input::CardInserted(uid) => {
@@ -148,28 +167,50 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
                     events.push(Event::Card(CardEvent::Removed));
                 }
                 Input::Synced(Ok(())) => {
+                    systemd.status(&format!("online; {} events wait for the center", outbox.pending_count().unwrap_or(0)));
                     let data = box_data(&outbox)?;
                     set_cards(&output, &data);
                     events.push(Event::Data(Box::new(data)));
                     events.push(Event::Sync(SyncStatus::Online));
                 }
-                Input::Synced(Err(_)) => events.push(Event::Sync(SyncStatus::Offline)),
+                Input::Synced(Err(why)) => {
+                    systemd.status(&format!("offline ({why}); {} events wait for the center", outbox.pending_count().unwrap_or(0)));
+                    events.push(Event::Sync(SyncStatus::Offline));
+                }
             },
         }
         while let Some(event) = events.pop() {
             for effect in app.handle(event) {
-                if let Some(back) = carry_out(effect, &mut outbox, card.as_ref(), &now, &sync_now) {
+                if let Some(back) = carry_out(
+                    effect,
+                    &mut outbox,
+                    card.as_ref(),
+                    &now,
+                    &sync_now,
+                    key_seen,
+                ) {
                     events.push(back);
                 }
             }
         }
         draw(&mut app, &mut renderer, &mut output, &mut shown)?;
     }
+    systemd.stopping();
     tracing::info!(
         "the box stops; {} events wait for the center",
         outbox.pending_count().unwrap_or(0)
     );
     Ok(())
+}
+
+/// Completes at the next watchdog ping, or never without a watchdog.
+async fn watchdog_tick(watchdog: &mut Option<tokio::time::Interval>) {
+    match watchdog {
+        Some(interval) => {
+            interval.tick().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 /// Does what the UI asked; returns an event to feed back, if any.
@@ -179,6 +220,7 @@ fn carry_out(
     card: Option<&(CardUid, ResidentId)>,
     now: &impl Fn() -> mimamori_protocol::Timestamp,
     sync_now: &Notify,
+    key_seen: Option<Instant>,
 ) -> Option<Event> {
     match effect {
         Effect::SaveCheckIn(draft) => {
@@ -190,7 +232,13 @@ fn carry_out(
                 draft.into_check_in(Authentication::CardUid(UidProof { uid: uid.clone() }));
             match outbox.record(EventBody::CheckIn(check_in), now()) {
                 Ok(event) => {
-                    tracing::info!(event = %event.id, seq = event.seq, "check-in recorded");
+                    let key_to_commit_ms = key_seen.map(|t| t.elapsed().as_secs_f64() * 1000.0);
+                    tracing::info!(
+                        event = %event.id,
+                        seq = event.seq,
+                        key_to_commit_ms,
+                        "check-in recorded"
+                    );
                     sync_now.notify_one();
                     None
                 }

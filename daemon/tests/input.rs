@@ -109,3 +109,38 @@ fn bad_recordings_are_named_by_line() {
     let err = parse_recording("# header\n10.0 1 103\n").unwrap_err();
     assert!(err.starts_with("line 2:"), "{err}");
 }
+
+#[test]
+fn remotes_come_and_go_and_a_press_echoed_over_cec_answers_once() {
+    use mimamori_daemon::input::hotplug::{Admission, Remotes, parse_session, replay};
+    let session = parse_session(include_str!("../testdata/evdev/hotplug-session.txt")).unwrap();
+    let mut remotes = Remotes::new(KeyMap::default(), Admission::ByCapability);
+    let events = replay(&mut remotes, &session);
+    assert_eq!(
+        events,
+        [
+            (500, Event::Key(Key::Right)),
+            (4000, Event::Key(Key::Ok)),
+            (4400, Event::Key(Key::Ok)),
+            (7000, Event::Held(Key::Red)),
+        ]
+    );
+    assert_eq!(remotes.devices().collect::<Vec<_>>(), ["event0"]);
+}
+
+#[test]
+fn named_devices_are_taken_if_they_have_any_key_of_the_table() {
+    use mimamori_daemon::input::hotplug::{Admission, Remotes};
+    let mut named = Remotes::new(KeyMap::default(), Admission::Named);
+    assert!(named.add("/dev/input/by-id/usb-rf-remote", &[codes::KEY_OK]));
+    assert!(!named.add("/dev/input/by-id/power", &[116]));
+    let mut auto = Remotes::new(KeyMap::default(), Admission::ByCapability);
+    assert!(!auto.add("/dev/input/event4", &[codes::KEY_OK]));
+}
+
+#[test]
+fn bad_session_recordings_are_named_by_line() {
+    use mimamori_daemon::input::hotplug::parse_session;
+    let err = parse_session("0.0 event0 add 103\n1.0 event0 plug\n").unwrap_err();
+    assert!(err.starts_with("line 2:"), "{err}");
+}

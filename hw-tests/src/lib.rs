@@ -1,6 +1,8 @@
 //! Tests against real hardware or its stand-ins: pcscd with virtual readers
 //! and the project's simulated cards, a real SMTP server on 127.0.0.1, and
-//! the box and the center as real processes talking HTTP.
+//! the box and the center as real processes talking HTTP, and the box
+//! daemon's device adapters on real kernel devices in a QEMU guest
+//! (`tests/qemu.rs`, with the `guest-devices` program inside the guest).
 //!
 //! On a real Raspberry Pi box the same tests run against its devices when
 //! `MIMAMORI_HW=1` is set. The library holds what the tests share.

@@ -15,6 +15,14 @@ const PACKAGES: &[&str] = &[
     // driven over WebDriver by chromedriver.
     "chromium",
     "chromium-driver",
+    // The real-kernel-device test (hw-tests/tests/qemu.rs): a QEMU guest under
+    // software emulation with Debian's kernel and a busybox initramfs, giving
+    // /dev/uinput, /dev/input and /dev/fb0; `strip` (binutils) shrinks the
+    // program put into the guest.
+    "qemu-system-x86",
+    "linux-image-amd64",
+    "busybox-static",
+    "binutils",
 ];
 
 /// Options of `cargo xtask test`.

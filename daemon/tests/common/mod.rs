@@ -42,6 +42,7 @@ pub(crate) fn center_with_household(
 }
 
 /// How many rows `sql` counts in the center's database.
+#[allow(dead_code)] // not every test binary counts
 pub(crate) fn count(config: &Config, sql: &str) -> i64 {
     let store = Store::open(&config.database_path()).unwrap();
     store
