@@ -24,7 +24,7 @@ fn mail_config(dir: &Path, port: u16) -> Config {
          desk_name = \"南部町 健康福祉課\"\ndesk_phone = \"0859-00-0000\"\n\
          desk_email = \"kenko@town.example.jp\"\npublic_url = \"https://center.example.jp\"\n\
          dashboard_url = \"https://center.example.jp/dashboard\"\n\
-         message_id_domain = \"center.example.jp\"\npoll_interval_ms = 50\nconcurrency = 2\n"
+         message_id_domain = \"center.example.jp\"\npoll_interval_ms = 50\nconcurrency = 2\ngroup_window_s = 1\n"
     ))
     .unwrap();
     config.data_dir = dir.to_path_buf();
@@ -107,10 +107,11 @@ async fn a_check_in_mails_every_check_in_contacts_once() {
         now,
     );
     let clock = Arc::new(ManualClock::new(now));
-    let center = Center::start_with(mail_config(&dir, smtp.port), clock).await;
+    let center = Center::start_with(mail_config(&dir, smtp.port), clock.clone()).await;
 
     check_in(&center, &h).await;
     check_in(&center, &h).await; // the box resends: stored once, mailed once
+    clock.set(now + SignedDuration::from_secs(2)); // past the group window
     let got = smtp.wait_for(1).await;
     wait_outbox(&dir, "sent", |rows| rows.iter().all(|r| r.state == "sent")).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -154,6 +155,7 @@ async fn mail_waits_while_the_server_is_down_and_goes_once_it_is_up() {
     let center = Center::start_with(mail_config(&dir, smtp.port), clock.clone()).await;
 
     check_in(&center, &h).await;
+    clock.set(now + SignedDuration::from_secs(2));
     wait_outbox(&dir, "a failed attempt", |rows| {
         rows.len() == 1 && rows[0].attempts >= 1
     })
@@ -195,6 +197,7 @@ async fn a_4xx_is_retried_and_then_delivered() {
     let center = Center::start_with(mail_config(&dir, smtp.port), clock.clone()).await;
 
     check_in(&center, &h).await;
+    clock.set(now + SignedDuration::from_secs(2));
     wait_outbox(&dir, "a 451", |rows| {
         rows.len() == 1 && rows[0].attempts >= 1
     })
@@ -236,9 +239,10 @@ async fn a_5xx_fails_at_once_and_shows_per_contact() {
         now,
     );
     let clock = Arc::new(ManualClock::new(now));
-    let center = Center::start_with(mail_config(&dir, smtp.port), clock).await;
+    let center = Center::start_with(mail_config(&dir, smtp.port), clock.clone()).await;
 
     check_in(&center, &h).await;
+    clock.set(now + SignedDuration::from_secs(2));
     wait_outbox(&dir, "settled", |rows| {
         rows.len() == 2 && rows.iter().all(|r| r.state != "pending")
     })
@@ -383,6 +387,7 @@ async fn an_alert_mails_the_family_and_the_district_nurses() {
         )
         .await;
     assert_eq!(status, 200, "{response}");
+    clock.set(now + SignedDuration::from_secs(2)); // the nurse's group window
     let got = smtp.wait_for(2).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut to: Vec<String> = smtp.received().iter().flat_map(|r| r.to.clone()).collect();
@@ -402,6 +407,11 @@ async fn an_alert_mails_the_family_and_the_district_nurses() {
     // Unacknowledged for longer than escalate_after_hours (4): the sweep
     // escalates, and the district's nurse is told again.
     clock.set(now + SignedDuration::from_hours(5));
+    wait_outbox(&dir, "the escalation queued", |rows| {
+        rows.iter().any(|r| r.kind == "nurse_escalation")
+    })
+    .await;
+    clock.set(now + SignedDuration::from_hours(5) + SignedDuration::from_secs(2));
     let got = smtp.wait_for(3).await;
     let escalation = parse(&got[2]);
     assert_eq!(got[2].to, ["sato@town.example.jp"]);
