@@ -458,7 +458,46 @@ fn residents_are_edited_and_get_their_own_thresholds_family_and_staff() {
     let family: Value =
         serde_json::from_str(&ok(&config, &["admin", "family", "list", "1", "--json"])).unwrap();
     assert_eq!(family[0]["policy"], "daily_digest");
+    assert_eq!(family[0]["digest_at"], "19:00");
+    assert_eq!(family[0]["consent"], "all");
+    assert_eq!(family[0]["bounce"], Value::Null);
     assert_eq!(family.as_array().unwrap().len(), 1);
+    ok(
+        &config,
+        &[
+            "admin",
+            "family",
+            "edit",
+            "1",
+            "--digest-at",
+            "07:30",
+            "--consent",
+            "体調,服薬",
+        ],
+    );
+    let family: Value =
+        serde_json::from_str(&ok(&config, &["admin", "family", "list", "1", "--json"])).unwrap();
+    assert_eq!(family[0]["digest_at"], "07:30");
+    assert_eq!(family[0]["consent"], "condition,medication");
+    let text = ok(&config, &["admin", "family", "list"]);
+    assert!(
+        text.contains("daily_digest at 07:30") && text.contains("sees condition,medication"),
+        "{text}"
+    );
+    let bad = center(
+        &config,
+        &["admin", "family", "edit", "1", "--consent", "体調,年収"],
+    );
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        !bad.status.success() && stderr.contains("--consent") && stderr.contains("年収"),
+        "{stderr}"
+    );
+    let bad = center(
+        &config,
+        &["admin", "family", "edit", "9", "--policy", "concerns_only"],
+    );
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("family contact 9 does not exist"));
 
     ok(
         &config,

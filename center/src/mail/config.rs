@@ -378,6 +378,9 @@ mod tests {
         assert_eq!(mail.max_age, jiff::SignedDuration::from_hours(72));
         assert_eq!(mail.settings.from.name, "南部町 健康福祉課");
         assert!(mail.smtp.credentials.is_none());
+        assert_eq!(mail.group_window, jiff::SignedDuration::from_secs(30));
+        assert_eq!(mail.concern_repeat, jiff::SignedDuration::from_hours(24));
+        assert_eq!(mail.nurse_summary_at.to_string(), "08:30");
     }
 
     #[test]
@@ -389,6 +392,51 @@ mod tests {
             ("colour = 1\n", "colour"),
         ];
         for (extra, key) in cases {
+            let err = Config::parse(&format!("{MAIL}{extra}"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key), "`{err}` should name `{key}`");
+        }
+        let with = |replace: &str, by: &str| {
+            Config::parse(&MAIL.replace(replace, by))
+                .unwrap_err()
+                .to_string()
+        };
+        // A security that cannot work with its port, named with the fix.
+        let err = with("port = 2525", "port = 465");
+        assert!(
+            err.contains("mail.security") && err.contains("\"tls\""),
+            "{err}"
+        );
+        let err = with(
+            "security = \"plain\"\nport = 2525",
+            "security = \"tls\"\nport = 587",
+        );
+        assert!(
+            err.contains("mail.security") && err.contains("starttls"),
+            "{err}"
+        );
+        // A password never goes in clear to another machine.
+        let err = with(
+            "host = \"127.0.0.1\"",
+            "host = \"smtp.town.example.jp\"\nusername = \"u\"\npassword = \"p\"",
+        );
+        assert!(
+            err.contains("mail.security") && err.contains("clear"),
+            "{err}"
+        );
+        let local = Config::parse(&MAIL.replace(
+            "host = \"127.0.0.1\"",
+            "host = \"127.0.0.1\"\nusername = \"u\"\npassword = \"p\"",
+        ))
+        .unwrap();
+        assert!(local.mail.unwrap().smtp.credentials.is_some());
+        for (extra, key) in [
+            ("group_window_s = 0\n", "mail.group_window_s"),
+            ("group_window_s = 120\n", "mail.group_window_s"),
+            ("nurse_summary_at = \"25:00\"\n", "mail.nurse_summary_at"),
+            ("concern_repeat_hours = 1000\n", "mail.concern_repeat_hours"),
+        ] {
             let err = Config::parse(&format!("{MAIL}{extra}"))
                 .unwrap_err()
                 .to_string();

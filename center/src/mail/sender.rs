@@ -234,7 +234,10 @@ pub enum Failure {
 /// * a TLS failure (a certificate that does not verify, a handshake that
 ///   fails) and a client-side refusal (the relay does not offer STARTTLS
 ///   or any AUTH mechanism the configuration needs) are permanent: they
-///   need the operator, not time;
+///   need the operator, not time. lettre reports a failed TLS handshake
+///   as a connection error whose I/O error has kind `InvalidData` (how
+///   tokio-rustls reports every TLS error: a certificate that does not
+///   verify, a server that does not speak TLS); that is permanent too;
 /// * everything else — connection refused or reset, network trouble, an
 ///   unreadable answer — is transient.
 pub fn classify(error: &lettre::transport::smtp::Error) -> Failure {
@@ -242,11 +245,24 @@ pub fn classify(error: &lettre::transport::smtp::Error) -> Failure {
         Failure::Permanent
     } else if error.is_transient() || error.is_timeout() {
         Failure::Transient
-    } else if error.is_tls() || error.is_client() {
+    } else if error.is_tls() || error.is_client() || tls_handshake_failed(error) {
         Failure::Permanent
     } else {
         Failure::Transient
     }
+}
+
+/// Whether an I/O error of kind `InvalidData` is in the chain: what
+/// tokio-rustls makes of a TLS error.
+fn tls_handshake_failed(error: &lettre::transport::smtp::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            return io.kind() == std::io::ErrorKind::InvalidData;
+        }
+        source = e.source();
+    }
+    false
 }
 
 enum Outcome {

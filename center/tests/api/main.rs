@@ -4,6 +4,8 @@ mod alerts;
 mod harness;
 mod jpki;
 mod mail;
+mod mail_policies;
 mod smtp;
+mod smtp_errors;
 mod sync;
 mod unsubscribe;
