@@ -80,9 +80,16 @@ pub fn compose_family_checkins(
     let view = CheckInsView {
         subject: format!("{resident}さんの記録が{count}件届きました"),
         greeting: greeting(&mail.contact),
-        lead: format!(
-            "{resident}さんの記録が{count}件、まとめて届きました。端末の通信がしばらく途切れていた間の記録も含まれます。"
-        ),
+        lead: if check_ins
+            .first()
+            .is_some_and(|c| local_date(c.recorded_at, tz) < local_date(stamp.date, tz))
+        {
+            format!(
+                "{resident}さんの記録が{count}件届きましたので、まとめてお送りします。見守り端末の通信が途切れていた間の記録も含まれます。"
+            )
+        } else {
+            format!("{resident}さんの記録が{count}件届きましたので、まとめてお送りします。")
+        },
         sections,
         footer: Footer::new(settings, Some(unsubscribe.clone())),
     };
