@@ -10,10 +10,14 @@ use jiff::Timestamp;
 use mimamori_protocol::{CarePlan, MedicationSlot, SyncRequest, TimeOfDay, VitalKind, decode};
 use serde::Serialize;
 
+mod family;
+
+use family::{FamilyCommand, MailCommand};
+
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::domain::{AlertState, PauseReason, VisitOutcome};
-use crate::store::{Store, admin, outbox, people, watch};
+use crate::store::{Store, admin, people, watch};
 
 /// The Mimamori center.
 #[derive(Debug, Parser)]
@@ -80,51 +84,6 @@ enum Admin {
     /// The mail outbox: what was sent, what waits, what failed.
     #[command(subcommand)]
     Mail(MailCommand),
-}
-
-#[derive(Debug, Subcommand)]
-enum MailCommand {
-    /// Lists the outbox, newest first, and the family addresses that bounce.
-    List {
-        /// Only failed messages.
-        #[arg(long)]
-        failed: bool,
-        /// At most this many messages.
-        #[arg(long, default_value_t = 100)]
-        limit: usize,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum FamilyCommand {
-    /// Adds a family contact to a resident.
-    Add {
-        /// The resident's id.
-        resident: i64,
-        /// The contact's name.
-        #[arg(long)]
-        name: String,
-        /// Their email address.
-        #[arg(long)]
-        email: String,
-        /// 続柄, e.g. 長女.
-        #[arg(long, default_value = "")]
-        relation: String,
-        /// every_check_in (毎回), daily_digest (毎日まとめて) or concerns_only (気になる時だけ).
-        #[arg(long, default_value = "daily_digest")]
-        policy: String,
-    },
-    /// Lists family contacts.
-    List {
-        /// Only this resident's.
-        resident: Option<i64>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -472,7 +431,7 @@ fn sweep(
     } else {
         let zoned = at.to_zoned(config.time_zone.clone());
         println!(
-            "sweep as of {}{}: {} due, {} actions, {} family digests queued",
+            "sweep as of {}{}: {} due, {} actions, {} family digests and {} nurse summaries queued",
             zoned.strftime("%Y-%m-%d %H:%M %Z"),
             if dry_run {
                 " (dry run, nothing stored)"
@@ -481,7 +440,8 @@ fn sweep(
             },
             report.due,
             report.applied.len(),
-            report.digests
+            report.digests,
+            report.nurse_summaries
         );
         for a in &report.applied {
             println!(
@@ -576,40 +536,8 @@ fn run_admin(config: &Config, command: Admin, now: Timestamp) -> anyhow::Result<
             println!("notice {id} published");
         }
         Admin::Alerts(command) => alerts(config, &mut store, command, now)?,
-        Admin::Mail(MailCommand::List {
-            failed,
-            limit,
-            json,
-        }) => mail_list(&store, failed, limit, json)?,
-        Admin::Family(FamilyCommand::Add {
-            resident,
-            name,
-            email,
-            relation,
-            policy,
-        }) => {
-            let policy: people::FamilyPolicy = policy
-                .parse()
-                .map_err(anyhow::Error::msg)
-                .context("--policy")?;
-            let id = store.transaction(|c| {
-                people::add_family(c, resident, &name, &email, &relation, policy, now)
-            })?;
-            println!("family contact {id} added to resident {resident}");
-        }
-        Admin::Family(FamilyCommand::List { resident, json }) => {
-            let contacts = people::list_family(store.connection(), resident)?;
-            if json {
-                print_json(&contacts)?;
-            } else {
-                for c in contacts {
-                    println!(
-                        "{:>5}  resident {:>6}  {} ({}) <{}>  {}",
-                        c.id, c.resident, c.name, c.relation, c.email, c.policy
-                    );
-                }
-            }
-        }
+        Admin::Mail(command) => family::mail(&mut store, command, now)?,
+        Admin::Family(command) => family::family(config, &mut store, command, now)?,
         Admin::Staff(StaffCommand::Add {
             login,
             name,
@@ -932,54 +860,6 @@ fn care_plan(args: &PlanArgs) -> anyhow::Result<CarePlan> {
     };
     mimamori_protocol::Validate::validate(&plan)?;
     Ok(plan)
-}
-
-fn mail_list(store: &Store, failed: bool, limit: usize, json: bool) -> anyhow::Result<()> {
-    let messages = outbox::list(store.connection(), failed, limit)?;
-    let bouncing = outbox::failing_contacts(store.connection())?;
-    if json {
-        return print_json(&serde_json::json!({
-            "messages": messages,
-            "failing_contacts": bouncing,
-        }));
-    }
-    for m in &messages {
-        let when = match m.state.as_str() {
-            "sent" => format!("sent {}", m.sent_at.as_deref().unwrap_or("?")),
-            "pending" => format!("next {}", m.next_attempt_at.as_deref().unwrap_or("?")),
-            _ => format!("after {} attempts", m.attempts),
-        };
-        println!(
-            "{:>7}  {:<7}  {:<16}  {:<32}  {}",
-            m.id, m.state, m.kind, m.recipient, when
-        );
-        if m.state != "sent" {
-            if let Some(error) = &m.last_error {
-                println!("         {error}");
-            }
-        }
-    }
-    if messages.is_empty() {
-        println!(
-            "{}",
-            if failed {
-                "no failed mail"
-            } else {
-                "the outbox is empty"
-            }
-        );
-    }
-    if !bouncing.is_empty() {
-        println!();
-        println!("family addresses that bounce:");
-        for c in &bouncing {
-            println!(
-                "  contact {:>5} of resident {:>6}  {} <{}>  {} failed: {}",
-                c.contact, c.resident, c.name, c.email, c.failed, c.last_error
-            );
-        }
-    }
-    Ok(())
 }
 
 fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {

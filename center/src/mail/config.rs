@@ -20,6 +20,9 @@
 //! max_age_days = 3             # transient failures are retried this long
 //! poll_interval_ms = 1000      # how often the sender looks for due mail
 //! concurrency = 4              # messages sent at once over the pool
+//! group_window_s = 30          # check-ins and alerts this close go in one mail
+//! concern_repeat_hours = 24    # the same concern to a family at most this often
+//! nurse_summary_at = "08:30"   # the nurses' morning summary (local time)
 //! ```
 
 use std::fmt;
@@ -28,6 +31,8 @@ use std::time::Duration;
 use jiff::SignedDuration;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
+
+use mimamori_protocol::TimeOfDay;
 
 use super::{Desk, MailSettings, NamedAddress};
 use crate::config::ConfigError;
@@ -92,6 +97,15 @@ pub struct MailConfig {
     pub poll_interval: Duration,
     /// How many messages are sent at once (connections in the pool).
     pub concurrency: usize,
+    /// A family check-in mail, and a nurse's alert mail, waits this long
+    /// for more of its kind to the same person (a backlog of check-ins, a
+    /// district's boxes going offline together) and carries them all.
+    pub group_window: SignedDuration,
+    /// A family contact hears of the same kind of concern about the same
+    /// resident at most once within this interval.
+    pub concern_repeat: SignedDuration,
+    /// When the nurses' morning summary goes out (local time).
+    pub nurse_summary_at: TimeOfDay,
 }
 
 /// The `[mail]` section as written.
@@ -120,6 +134,12 @@ pub(crate) struct MailFile {
     poll_interval_ms: u64,
     #[serde(default = "default_concurrency")]
     concurrency: usize,
+    #[serde(default = "default_group_window_s")]
+    group_window_s: u64,
+    #[serde(default = "default_concern_repeat_hours")]
+    concern_repeat_hours: u64,
+    #[serde(default = "default_nurse_summary_at")]
+    nurse_summary_at: String,
 }
 
 fn default_security() -> Security {
@@ -136,6 +156,18 @@ fn default_poll_interval_ms() -> u64 {
 
 fn default_concurrency() -> usize {
     4
+}
+
+fn default_group_window_s() -> u64 {
+    30
+}
+
+fn default_concern_repeat_hours() -> u64 {
+    24
+}
+
+fn default_nurse_summary_at() -> String {
+    "08:30".to_owned()
 }
 
 fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
@@ -163,6 +195,46 @@ fn url(key: &'static str, value: &str) -> Result<(), ConfigError> {
             format!("`{value}` is not an http(s) URL such as https://center.example.jp"),
         )),
     }
+}
+
+/// Catches a security that cannot work with its port, and a password that
+/// would cross the network in clear.
+fn check_security(
+    host: &str,
+    port: u16,
+    security: Security,
+    auth: bool,
+) -> Result<(), ConfigError> {
+    match (security, port) {
+        (Security::Starttls | Security::Plain, 465) => {
+            return Err(invalid(
+                "mail.security",
+                "port 465 speaks TLS from the first byte: use security = \"tls\" (or another port)",
+            ));
+        }
+        (Security::Tls, 25 | 587) => {
+            return Err(invalid(
+                "mail.security",
+                format!(
+                    "port {port} starts in clear text: use security = \"starttls\" (or port 465 for \"tls\")"
+                ),
+            ));
+        }
+        _ => {}
+    }
+    let local = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if security == Security::Plain && auth && !local {
+        return Err(invalid(
+            "mail.security",
+            format!(
+                "\"plain\" would send the password to {host} in clear text: use \"starttls\" or \"tls\" (plain is for a relay on this machine)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 impl MailFile {
@@ -230,6 +302,29 @@ impl MailFile {
         if self.concurrency == 0 || self.concurrency > 64 {
             return Err(invalid("mail.concurrency", "must be between 1 and 64"));
         }
+        if self.group_window_s == 0 || self.group_window_s > 60 {
+            return Err(invalid(
+                "mail.group_window_s",
+                "must be between 1 and 60 (check-in mail goes out within a minute)",
+            ));
+        }
+        if self.concern_repeat_hours > 24 * 14 {
+            return Err(invalid(
+                "mail.concern_repeat_hours",
+                "must be between 0 and 336 (two weeks)",
+            ));
+        }
+        let nurse_summary_at: TimeOfDay = self.nurse_summary_at.parse().map_err(|e: String| {
+            invalid(
+                "mail.nurse_summary_at",
+                format!(
+                    "`{}` is not a time such as \"08:30\": {e}",
+                    self.nurse_summary_at
+                ),
+            )
+        })?;
+        let port = self.port.unwrap_or(self.security.default_port());
+        check_security(&self.host, port, self.security, credentials.is_some())?;
         let from_name = if self.from_name.is_empty() {
             self.desk_name.clone()
         } else {
@@ -237,7 +332,7 @@ impl MailFile {
         };
         Ok(MailConfig {
             smtp: Smtp {
-                port: self.port.unwrap_or(self.security.default_port()),
+                port,
                 host: self.host,
                 security: self.security,
                 credentials,
@@ -258,6 +353,13 @@ impl MailFile {
             max_age: SignedDuration::from_secs_f64(self.max_age_days * 86_400.0),
             poll_interval: Duration::from_millis(self.poll_interval_ms),
             concurrency: self.concurrency,
+            group_window: SignedDuration::from_secs(
+                i64::try_from(self.group_window_s).unwrap_or(60),
+            ),
+            concern_repeat: SignedDuration::from_hours(
+                i64::try_from(self.concern_repeat_hours).unwrap_or(24),
+            ),
+            nurse_summary_at,
         })
     }
 }
@@ -276,6 +378,9 @@ mod tests {
         assert_eq!(mail.max_age, jiff::SignedDuration::from_hours(72));
         assert_eq!(mail.settings.from.name, "南部町 健康福祉課");
         assert!(mail.smtp.credentials.is_none());
+        assert_eq!(mail.group_window, jiff::SignedDuration::from_secs(30));
+        assert_eq!(mail.concern_repeat, jiff::SignedDuration::from_hours(24));
+        assert_eq!(mail.nurse_summary_at.to_string(), "08:30");
     }
 
     #[test]
@@ -287,6 +392,51 @@ mod tests {
             ("colour = 1\n", "colour"),
         ];
         for (extra, key) in cases {
+            let err = Config::parse(&format!("{MAIL}{extra}"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key), "`{err}` should name `{key}`");
+        }
+        let with = |replace: &str, by: &str| {
+            Config::parse(&MAIL.replace(replace, by))
+                .unwrap_err()
+                .to_string()
+        };
+        // A security that cannot work with its port, named with the fix.
+        let err = with("port = 2525", "port = 465");
+        assert!(
+            err.contains("mail.security") && err.contains("\"tls\""),
+            "{err}"
+        );
+        let err = with(
+            "security = \"plain\"\nport = 2525",
+            "security = \"tls\"\nport = 587",
+        );
+        assert!(
+            err.contains("mail.security") && err.contains("starttls"),
+            "{err}"
+        );
+        // A password never goes in clear to another machine.
+        let err = with(
+            "host = \"127.0.0.1\"",
+            "host = \"smtp.town.example.jp\"\nusername = \"u\"\npassword = \"p\"",
+        );
+        assert!(
+            err.contains("mail.security") && err.contains("clear"),
+            "{err}"
+        );
+        let local = Config::parse(&MAIL.replace(
+            "host = \"127.0.0.1\"",
+            "host = \"127.0.0.1\"\nusername = \"u\"\npassword = \"p\"",
+        ))
+        .unwrap();
+        assert!(local.mail.unwrap().smtp.credentials.is_some());
+        for (extra, key) in [
+            ("group_window_s = 0\n", "mail.group_window_s"),
+            ("group_window_s = 120\n", "mail.group_window_s"),
+            ("nurse_summary_at = \"25:00\"\n", "mail.nurse_summary_at"),
+            ("concern_repeat_hours = 1000\n", "mail.concern_repeat_hours"),
+        ] {
             let err = Config::parse(&format!("{MAIL}{extra}"))
                 .unwrap_err()
                 .to_string();

@@ -185,6 +185,39 @@ pub fn compose_family_checkin(
         )
     };
 
+    let (rows, call_note) = check_in_rows(facts, consent, resident, tz);
+    let unsubscribe = contact_unsubscribe_url(settings, &mail.contact)?;
+    let view = CheckInView {
+        subject,
+        greeting: greeting(&mail.contact),
+        lead,
+        rows,
+        call_note,
+        footer: Footer::new(settings, Some(unsubscribe.clone())),
+    };
+    let text = render("mail/family_checkin.txt", &CheckInText { v: &view })?;
+    let html = render("mail/family_checkin.html", &CheckInHtml { v: &view })?;
+    assemble(
+        settings,
+        stamp,
+        Draft {
+            to: &mail.contact.address,
+            subject: view.subject,
+            text,
+            html,
+            unsubscribe_url: Some(unsubscribe),
+        },
+    )
+}
+
+/// The rows of one check-in that `consent` allows, and the note that a
+/// call was requested.
+pub(super) fn check_in_rows(
+    facts: &CheckInFacts,
+    consent: FamilyConsent,
+    resident: &str,
+    tz: &jiff::tz::TimeZone,
+) -> (Vec<Row>, Option<String>) {
     let mut rows = vec![Row::new("記録時刻", datetime_ja(facts.recorded_at, tz))];
     if consent.condition {
         rows.push(Row::new("体調", facts.condition.label_ja()));
@@ -210,29 +243,7 @@ pub fn compose_family_checkin(
     let call_note = (consent.call_request && facts.call_requested).then(|| {
         format!("{resident}さんは、保健師からの連絡を希望されています。担当の保健師からご本人に連絡します。")
     });
-
-    let unsubscribe = contact_unsubscribe_url(settings, &mail.contact)?;
-    let view = CheckInView {
-        subject,
-        greeting: greeting(&mail.contact),
-        lead,
-        rows,
-        call_note,
-        footer: Footer::new(settings, Some(unsubscribe.clone())),
-    };
-    let text = render("mail/family_checkin.txt", &CheckInText { v: &view })?;
-    let html = render("mail/family_checkin.html", &CheckInHtml { v: &view })?;
-    assemble(
-        settings,
-        stamp,
-        Draft {
-            to: &mail.contact.address,
-            subject: view.subject,
-            text,
-            html,
-            unsubscribe_url: Some(unsubscribe),
-        },
-    )
+    (rows, call_note)
 }
 
 struct DigestCell {
@@ -491,11 +502,11 @@ fn concern_words(mail: &FamilyConcern, tz: &jiff::tz::TimeZone) -> String {
     }
 }
 
-fn greeting(contact: &FamilyContact) -> String {
+pub(super) fn greeting(contact: &FamilyContact) -> String {
     format!("{} 様", one_line(&contact.address.name))
 }
 
-fn contact_unsubscribe_url(
+pub(super) fn contact_unsubscribe_url(
     settings: &MailSettings,
     contact: &FamilyContact,
 ) -> Result<String, MailError> {

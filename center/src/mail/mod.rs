@@ -65,6 +65,7 @@ mod build;
 mod config;
 mod family;
 mod format;
+mod grouped;
 mod nurse;
 pub mod sender;
 
@@ -81,6 +82,7 @@ pub use family::{
     CheckInFacts, FamilyCheckIn, FamilyConcern, FamilyConsent, FamilyContact, FamilyDigest,
     compose_family_checkin, compose_family_concern, compose_family_digest,
 };
+pub use grouped::{FamilyCheckIns, NurseAlerts, compose_family_checkins, compose_nurse_alerts};
 pub use nurse::{
     AlertFacts, NurseAlert, NurseSummary, SummaryAlert, compose_nurse_alert,
     compose_nurse_escalation, compose_nurse_summary,

@@ -7,12 +7,18 @@
 //! database writer, one commit per answer:
 //!
 //! * accepted (2xx) → `sent`;
-//! * a transient failure — the relay unreachable, a timeout, TLS trouble,
-//!   a 4xx answer — → retried after an exponential backoff with jitter
+//! * a transient failure — the relay unreachable, a timeout, a 4xx
+//!   answer — → retried after an exponential backoff with jitter
 //!   ([`outbox::retry_delay`]) until the row is `max_age` old, then `failed`;
-//! * a permanent failure — a 5xx answer, an address that does not parse —
-//!   → `failed` at once, with the error stored for the dashboard and
-//!   `admin mail list --failed`.
+//! * a permanent failure — a 5xx answer (a mailbox that does not exist, a
+//!   refused AUTH), TLS that cannot be established, a relay that does not
+//!   offer what the configuration requires (STARTTLS, an AUTH mechanism),
+//!   an address that does not parse — → `failed` at once, with the error
+//!   stored for the dashboard and `admin mail list --failed`; once the
+//!   cause is fixed, `admin mail retry` queues them again.
+//!
+//! Which is which follows lettre's own classification of the error
+//! ([`classify`]), never the error's text.
 //!
 //! **Delivery is at least once.** A row is marked `sent` only after the
 //! relay has accepted it. If the center dies between the relay's answer and
@@ -161,7 +167,7 @@ impl Sender {
                 .send(message)
                 .await
                 .map(|_| ())
-                .map_err(|e| (e.is_permanent(), smtp_error_text(&e))),
+                .map_err(|e| (classify(&e) == Failure::Permanent, smtp_error_text(&e))),
             // Composition is deterministic: its errors never go away.
             Err(e) => Err((true, error_chain(&e))),
         };
@@ -207,6 +213,56 @@ impl Sender {
             }
         }
     }
+}
+
+/// What a failed SMTP attempt means for the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// It may go through later: try again after a backoff.
+    Transient,
+    /// It will not go through as things are: give up at once.
+    Permanent,
+}
+
+/// Classifies a lettre SMTP error by lettre's own kinds:
+///
+/// * a 5xx reply ([`is_permanent`](lettre::transport::smtp::Error::is_permanent))
+///   — the mailbox does not exist, the message or the AUTH was refused —
+///   is permanent;
+/// * a 4xx reply ([`is_transient`](lettre::transport::smtp::Error::is_transient))
+///   and a timeout are transient;
+/// * a TLS failure (a certificate that does not verify, a handshake that
+///   fails) and a client-side refusal (the relay does not offer STARTTLS
+///   or any AUTH mechanism the configuration needs) are permanent: they
+///   need the operator, not time. lettre reports a failed TLS handshake
+///   as a connection error whose I/O error has kind `InvalidData` (how
+///   tokio-rustls reports every TLS error: a certificate that does not
+///   verify, a server that does not speak TLS); that is permanent too;
+/// * everything else — connection refused or reset, network trouble, an
+///   unreadable answer — is transient.
+pub fn classify(error: &lettre::transport::smtp::Error) -> Failure {
+    if error.is_permanent() {
+        Failure::Permanent
+    } else if error.is_transient() || error.is_timeout() {
+        Failure::Transient
+    } else if error.is_tls() || error.is_client() || tls_handshake_failed(error) {
+        Failure::Permanent
+    } else {
+        Failure::Transient
+    }
+}
+
+/// Whether an I/O error of kind `InvalidData` is in the chain: what
+/// tokio-rustls makes of a TLS error.
+fn tls_handshake_failed(error: &lettre::transport::smtp::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            return io.kind() == std::io::ErrorKind::InvalidData;
+        }
+        source = e.source();
+    }
+    false
 }
 
 enum Outcome {

@@ -14,294 +14,45 @@
 //! ([`retry_delay`]) until the row is `max_age` old; permanent ones fail at
 //! once. Nothing is enqueued while mail is off (no `[mail]` section).
 
+mod bounce;
+mod payload;
+mod scheduled;
+
 use jiff::{SignedDuration, Timestamp};
-use lettre::Message;
-use mimamori_protocol::{Condition, MedicationEntry, Symptom, Vitals};
 use rusqlite::{Connection, OptionalExtension as _, params};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+pub use bounce::{Bounce, FailingContact, contact_bounce, failing_contacts};
+pub use payload::{
+    ContactFacts, GroupedAlert, NurseFacts, Payload, Pending, StoredCheckIn, StoredConsent,
+    SummaryEntry, SummaryFacts,
+};
+pub(crate) use scheduled::{enqueue_digests, enqueue_nurse_summaries, reschedule_digest};
 
 use super::watch::Applied;
 use super::{Result, StoreError, from_ms, ms};
 use crate::config::Config;
-use crate::domain::{AlertId, AlertKind};
-use crate::mail::{self, MailError, MailSettings, MessageStamp, NamedAddress};
 
-/// What a family contact may see, as stored in `family_contacts.consent`
-/// (JSON). A key left out is allowed: by default a contact sees everything
-/// the resident shares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct StoredConsent {
-    /// よい / ふつう / わるい.
-    pub condition: bool,
-    /// Symptoms and the note.
-    pub symptoms: bool,
-    /// Medication.
-    pub medication: bool,
-    /// Measurements.
-    pub vitals: bool,
-    /// That a call was requested.
-    pub call_request: bool,
-}
-
-impl Default for StoredConsent {
-    fn default() -> Self {
-        Self {
-            condition: true,
-            symptoms: true,
-            medication: true,
-            vitals: true,
-            call_request: true,
-        }
-    }
-}
-
-impl From<StoredConsent> for mail::FamilyConsent {
-    fn from(c: StoredConsent) -> Self {
-        mail::FamilyConsent {
-            condition: c.condition,
-            symptoms: c.symptoms,
-            medication: c.medication,
-            vitals: c.vitals,
-            call_request: c.call_request,
-        }
-    }
-}
-
-/// A family contact as a message needs it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ContactFacts {
-    /// 「山田 一郎」.
-    pub name: String,
-    /// Where the mail goes.
-    pub email: String,
-    /// What they may see.
-    pub consent: StoredConsent,
-    /// Their unsubscribe token.
-    pub unsubscribe_token: String,
-}
-
-/// A check-in as a family message needs it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredCheckIn {
-    /// When the resident answered (corrected for the box's clock).
-    pub recorded_at: Timestamp,
-    /// よい / ふつう / わるい.
-    pub condition: Condition,
-    /// Symptoms.
-    pub symptoms: Vec<Symptom>,
-    /// The note for その他.
-    pub symptom_note: Option<String>,
-    /// Medication.
-    pub medication: Vec<MedicationEntry>,
-    /// Measurements.
-    pub vitals: Vitals,
-    /// 「保健師さんに連絡してほしい」.
-    pub call_requested: bool,
-}
-
-/// What a row's message is composed from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Payload {
-    /// A check-in, to a contact with policy `every_check_in`.
-    FamilyCheckin {
-        /// Who gets it.
-        contact: ContactFacts,
-        /// The resident's name.
-        resident_name: String,
-        /// The check-in.
-        check_in: StoredCheckIn,
-    },
-    /// The week's check-ins, to a contact with policy `daily_digest`.
-    FamilyDigest {
-        /// Who gets it.
-        contact: ContactFacts,
-        /// The resident's name.
-        resident_name: String,
-        /// The last day of the week shown.
-        last_day: jiff::civil::Date,
-        /// The check-ins of the week, oldest first.
-        check_ins: Vec<StoredCheckIn>,
-    },
-    /// An alert opened, to a contact (every_check_in or concerns_only).
-    FamilyConcern {
-        /// Who gets it.
-        contact: ContactFacts,
-        /// The resident's name.
-        resident_name: String,
-        /// The alert's kind.
-        kind: AlertKind,
-        /// When it opened.
-        since: Timestamp,
-        /// The resident's last check-in.
-        last_check_in: Option<Timestamp>,
-    },
-    /// An alert opened, to a nurse of the resident's district.
-    NurseAlert(NurseFacts),
-    /// An alert left unacknowledged, to a nurse of the district.
-    NurseEscalation(NurseFacts),
-}
-
-/// An alert as a nurse's message needs it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NurseFacts {
-    /// The nurse's name.
-    pub nurse_name: String,
-    /// The nurse's address.
-    pub email: String,
-    /// The alert.
-    pub alert: i64,
-    /// The resident's name.
-    pub resident_name: String,
-    /// The alert's kind.
-    pub kind: AlertKind,
-    /// When it opened.
-    pub since: Timestamp,
-}
-
-impl Payload {
-    /// The `kind` column.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Payload::FamilyCheckin { .. } => "family_checkin",
-            Payload::FamilyDigest { .. } => "family_digest",
-            Payload::FamilyConcern { .. } => "family_concern",
-            Payload::NurseAlert(_) => "nurse_alert",
-            Payload::NurseEscalation(_) => "nurse_escalation",
-        }
-    }
-
-    /// The recipient's address.
-    pub fn recipient(&self) -> &str {
-        match self {
-            Payload::FamilyCheckin { contact, .. }
-            | Payload::FamilyDigest { contact, .. }
-            | Payload::FamilyConcern { contact, .. } => &contact.email,
-            Payload::NurseAlert(n) | Payload::NurseEscalation(n) => &n.email,
-        }
-    }
-}
-
-/// A row due to be sent.
-#[derive(Debug, Clone)]
-pub struct Pending {
-    /// The row id: the `Message-ID` is `<outbox-{id}@domain>`.
-    pub id: i64,
-    /// When it was enqueued: the message's `Date`.
-    pub created_at: Timestamp,
-    /// Attempts made so far.
-    pub attempts: u32,
-    /// What it says.
-    pub payload: Payload,
-}
-
-impl Pending {
-    /// Composes the row's message. The same row always gives the same
-    /// bytes (same `Message-ID`, `Date` and boundaries).
-    pub fn compose(&self, settings: &MailSettings) -> Result<Message, MailError> {
-        let stamp = MessageStamp {
-            outbox_id: self.id,
-            date: self.created_at,
-        };
-        let contact = |c: &ContactFacts| mail::FamilyContact {
-            address: NamedAddress::new(&c.name, &c.email),
-            consent: c.consent.into(),
-            unsubscribe_token: c.unsubscribe_token.clone(),
-        };
-        let nurse = |n: &NurseFacts| mail::NurseAlert {
-            nurse: NamedAddress::new(&n.nurse_name, &n.email),
-            alert: mail::AlertFacts {
-                id: AlertId(n.alert),
-                resident_name: n.resident_name.clone(),
-                kind: n.kind,
-                since: n.since,
-            },
-        };
-        let facts = |c: &StoredCheckIn| mail::CheckInFacts {
-            recorded_at: c.recorded_at,
-            condition: c.condition,
-            symptoms: c.symptoms.clone(),
-            symptom_note: c.symptom_note.clone(),
-            medication: c.medication.clone(),
-            vitals: c.vitals,
-            call_requested: c.call_requested,
-        };
-        match &self.payload {
-            Payload::FamilyDigest {
-                contact: c,
-                resident_name,
-                last_day,
-                check_ins,
-            } => mail::compose_family_digest(
-                settings,
-                &stamp,
-                &mail::FamilyDigest {
-                    contact: contact(c),
-                    resident_name: resident_name.clone(),
-                    last_day: *last_day,
-                    check_ins: check_ins.iter().map(facts).collect(),
-                },
-            ),
-            Payload::FamilyCheckin {
-                contact: c,
-                resident_name,
-                check_in,
-            } => mail::compose_family_checkin(
-                settings,
-                &stamp,
-                &mail::FamilyCheckIn {
-                    contact: contact(c),
-                    resident_name: resident_name.clone(),
-                    check_in: mail::CheckInFacts {
-                        recorded_at: check_in.recorded_at,
-                        condition: check_in.condition,
-                        symptoms: check_in.symptoms.clone(),
-                        symptom_note: check_in.symptom_note.clone(),
-                        medication: check_in.medication.clone(),
-                        vitals: check_in.vitals,
-                        call_requested: check_in.call_requested,
-                    },
-                },
-            ),
-            Payload::FamilyConcern {
-                contact: c,
-                resident_name,
-                kind,
-                since,
-                last_check_in,
-            } => mail::compose_family_concern(
-                settings,
-                &stamp,
-                &mail::FamilyConcern {
-                    contact: contact(c),
-                    resident_name: resident_name.clone(),
-                    kind: *kind,
-                    since: *since,
-                    last_check_in: *last_check_in,
-                },
-            ),
-            Payload::NurseAlert(n) => mail::compose_nurse_alert(settings, &stamp, &nurse(n)),
-            Payload::NurseEscalation(n) => {
-                mail::compose_nurse_escalation(settings, &stamp, &nurse(n))
-            }
-        }
-    }
-}
-
+/// Inserts a row due at `due` (its `created_at`, and so its `Date`, is
+/// `now`).
 fn insert(
     conn: &Connection,
     payload: &Payload,
     contact: Option<i64>,
     staff: Option<i64>,
-    resident: i64,
+    resident: Option<i64>,
     now: Timestamp,
+    due: Timestamp,
 ) -> Result<i64> {
     let json = serde_json::to_string(payload)
         .map_err(|e| StoreError::Invalid(format!("outbox payload: {e}")))?;
+    let topic = match payload {
+        Payload::FamilyConcern { kind, .. } => Some(kind.as_str()),
+        _ => None,
+    };
     conn.prepare_cached(
-        "INSERT INTO outbox (kind, recipient, contact_id, staff_id, resident_id, payload, created_at, next_attempt_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+        "INSERT INTO outbox (kind, recipient, contact_id, staff_id, resident_id, payload, created_at, next_attempt_at, topic)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         payload.kind(),
@@ -310,9 +61,51 @@ fn insert(
         staff,
         resident,
         json,
-        ms(now)
+        ms(now),
+        ms(due),
+        topic
     ])?;
     Ok(conn.last_insert_rowid())
+}
+
+/// The row of `kind` to `column` = `who` that is still gathering: pending,
+/// never attempted, and not due before `now`. The sender reads a row only
+/// once it is due, so a gathering row's payload can still grow.
+fn gathering(
+    conn: &Connection,
+    kind: &str,
+    column: &str,
+    who: i64,
+    now: Timestamp,
+) -> Result<Option<(i64, Payload)>> {
+    let sql = format!(
+        "SELECT id, payload FROM outbox
+          WHERE {column} = ?1 AND kind = ?2 AND state = 'pending' AND attempts = 0 AND next_attempt_at > ?3
+          ORDER BY id DESC LIMIT 1"
+    );
+    let found: Option<(i64, String)> = conn
+        .prepare_cached(&sql)?
+        .query_row(params![who, kind, ms(now)], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .optional()?;
+    found
+        .map(|(id, json)| {
+            let payload = serde_json::from_str(&json).map_err(|e| {
+                StoreError::Invalid(format!("outbox row {id}: stored payload: {e}"))
+            })?;
+            Ok((id, payload))
+        })
+        .transpose()
+}
+
+/// Stores the grown payload of a gathering row.
+fn regather(conn: &Connection, id: i64, payload: &Payload) -> Result<()> {
+    let json = serde_json::to_string(payload)
+        .map_err(|e| StoreError::Invalid(format!("outbox payload: {e}")))?;
+    conn.prepare_cached("UPDATE outbox SET payload = ?1 WHERE id = ?2")?
+        .execute(params![json, id])?;
+    Ok(())
 }
 
 fn resident_name(conn: &Connection, resident: i64) -> Result<String> {
@@ -368,8 +161,11 @@ fn contacts(
     Ok(out)
 }
 
-/// Enqueues the family mail of a check-in just stored: one message to each
-/// subscribed contact with policy `every_check_in`. Nothing while mail is off.
+/// Enqueues the family mail of a check-in just stored: to each subscribed
+/// contact with policy `every_check_in`, a message that goes out after the
+/// group window (`mail.group_window_s`). Check-ins arriving within that
+/// window — a box's backlog after it was offline — join the same message.
+/// Nothing while mail is off. Returns the rows written.
 pub(crate) fn enqueue_check_in(
     conn: &Connection,
     config: &Config,
@@ -377,38 +173,64 @@ pub(crate) fn enqueue_check_in(
     check_in: &StoredCheckIn,
     now: Timestamp,
 ) -> Result<Vec<i64>> {
-    if config.mail.is_none() {
+    let Some(mail) = &config.mail else {
         return Ok(Vec::new());
-    }
+    };
     let recipients = contacts(conn, resident, &["every_check_in"])?;
     if recipients.is_empty() {
         return Ok(Vec::new());
     }
     let name = resident_name(conn, resident)?;
-    recipients
-        .into_iter()
-        .map(|(id, contact)| {
-            let payload = Payload::FamilyCheckin {
-                contact,
-                resident_name: name.clone(),
-                check_in: check_in.clone(),
-            };
-            insert(conn, &payload, Some(id), None, resident, now)
-        })
-        .collect()
+    let mut rows = Vec::with_capacity(recipients.len());
+    for (id, contact) in recipients {
+        if let Some((row, mut payload)) = gathering(conn, "family_checkin", "contact_id", id, now)?
+        {
+            if let Payload::FamilyCheckin { more, .. } = &mut payload {
+                more.push(check_in.clone());
+                regather(conn, row, &payload)?;
+                rows.push(row);
+                continue;
+            }
+        }
+        let payload = Payload::FamilyCheckin {
+            contact,
+            resident_name: name.clone(),
+            check_in: check_in.clone(),
+            more: Vec::new(),
+        };
+        rows.push(insert(
+            conn,
+            &payload,
+            Some(id),
+            None,
+            Some(resident),
+            now,
+            now + mail.group_window,
+        )?);
+    }
+    Ok(rows)
 }
 
 /// Enqueues the mail of an alert just opened (a concern to the family with
 /// policy `every_check_in` or `concerns_only`, the alert to the nurses of
 /// the resident's district) or escalated (to the nurses). Nothing for a
 /// close, nor while mail is off.
+///
+/// A family contact who heard of the same kind of concern about the
+/// resident within `mail.concern_repeat_hours` is not told again. A nurse's
+/// alert mail waits the group window; alerts of her districts opened (or
+/// escalated) within it join the same message, so a district's boxes going
+/// silent together make one mail, not twenty.
 pub(crate) fn enqueue_alert(
     conn: &Connection,
     config: &Config,
     applied: &Applied,
     now: Timestamp,
 ) -> Result<Vec<i64>> {
-    if config.mail.is_none() || !matches!(applied.action, "opened" | "escalated") {
+    let Some(mail) = &config.mail else {
+        return Ok(Vec::new());
+    };
+    if !matches!(applied.action, "opened" | "escalated") {
         return Ok(Vec::new());
     }
     let resident = applied.resident;
@@ -423,7 +245,17 @@ pub(crate) fn enqueue_alert(
     let mut ids = Vec::new();
     let opened = applied.action == "opened";
     if opened {
+        let repeat_since = ms(now - mail.concern_repeat);
         for (id, contact) in contacts(conn, resident, &["every_check_in", "concerns_only"])? {
+            let told = conn
+                .prepare_cached(
+                    "SELECT 1 FROM outbox WHERE contact_id = ?1 AND topic = ?2 AND created_at > ?3
+                       AND (last_error IS NULL OR last_error != 'unsubscribed')",
+                )?
+                .exists(params![id, applied.kind.as_str(), repeat_since])?;
+            if told {
+                continue;
+            }
             let payload = Payload::FamilyConcern {
                 contact,
                 resident_name: name.clone(),
@@ -431,7 +263,15 @@ pub(crate) fn enqueue_alert(
                 since: from_ms(opened_at),
                 last_check_in: last_check_in.map(from_ms),
             };
-            ids.push(insert(conn, &payload, Some(id), None, resident, now)?);
+            ids.push(insert(
+                conn,
+                &payload,
+                Some(id),
+                None,
+                Some(resident),
+                now,
+                now,
+            )?);
         }
     }
     let nurses = conn
@@ -447,7 +287,26 @@ pub(crate) fn enqueue_alert(
             ))
         })?
         .collect::<std::result::Result<Vec<_>, _>>()?;
+    let kind = if opened {
+        "nurse_alert"
+    } else {
+        "nurse_escalation"
+    };
+    let this = GroupedAlert {
+        alert: applied.alert,
+        resident_name: name.clone(),
+        kind: applied.kind,
+        since: from_ms(opened_at),
+    };
     for (staff, nurse_name, email) in nurses {
+        if let Some((row, mut payload)) = gathering(conn, kind, "staff_id", staff, now)? {
+            if let Payload::NurseAlert(facts) | Payload::NurseEscalation(facts) = &mut payload {
+                facts.more.push(this.clone());
+                regather(conn, row, &payload)?;
+                ids.push(row);
+                continue;
+            }
+        }
         let facts = NurseFacts {
             nurse_name,
             email,
@@ -455,13 +314,22 @@ pub(crate) fn enqueue_alert(
             resident_name: name.clone(),
             kind: applied.kind,
             since: from_ms(opened_at),
+            more: Vec::new(),
         };
         let payload = if opened {
             Payload::NurseAlert(facts)
         } else {
             Payload::NurseEscalation(facts)
         };
-        ids.push(insert(conn, &payload, None, Some(staff), resident, now)?);
+        ids.push(insert(
+            conn,
+            &payload,
+            None,
+            Some(staff),
+            Some(resident),
+            now,
+            now + mail.group_window,
+        )?);
     }
     Ok(ids)
 }
@@ -626,158 +494,31 @@ pub fn list(conn: &Connection, failed_only: bool, limit: usize) -> Result<Vec<Ou
     .map_err(StoreError::from)
 }
 
-/// A family contact whose mail fails: "this family address bounces".
-#[derive(Debug, Clone, Serialize)]
-pub struct FailingContact {
-    /// The contact.
-    pub contact: i64,
-    /// The resident.
-    pub resident: i64,
-    /// The contact's name.
-    pub name: String,
-    /// The address that fails.
-    pub email: String,
-    /// How many messages to it failed.
-    pub failed: u32,
-    /// The most recent failure's error.
-    pub last_error: String,
-}
-
-/// Family contacts with failed messages, most failures first.
-pub fn failing_contacts(conn: &Connection) -> Result<Vec<FailingContact>> {
-    conn.prepare(
-        "SELECT c.id, c.resident_id, c.name, c.email, COUNT(*),
-                (SELECT o2.last_error FROM outbox o2 WHERE o2.contact_id = c.id AND o2.state = 'failed'
-                  ORDER BY o2.id DESC LIMIT 1)
-           FROM outbox o JOIN family_contacts c ON c.id = o.contact_id
-          WHERE o.state = 'failed'
-          GROUP BY c.id ORDER BY COUNT(*) DESC, c.id",
-    )?
-    .query_map([], |row| {
-        Ok(FailingContact {
-            contact: row.get(0)?,
-            resident: row.get(1)?,
-            name: row.get(2)?,
-            email: row.get(3)?,
-            failed: row.get(4)?,
-            last_error: row.get::<_, Option<String>>(5)?.unwrap_or_default(),
-        })
-    })?
-    .collect::<std::result::Result<_, _>>()
-    .map_err(StoreError::from)
-}
-
-/// The next instant, after `after`, at which the local time is `at` (HH:MM).
-fn next_local(after: Timestamp, at: &str, tz: &jiff::tz::TimeZone) -> Result<Timestamp> {
-    let time: mimamori_protocol::TimeOfDay = at
-        .parse()
-        .map_err(|e: String| StoreError::Invalid(format!("digest time: {e}")))?;
-    let today = after.to_zoned(tz.clone()).date();
-    for day in [Some(today), today.tomorrow().ok()].into_iter().flatten() {
-        let candidate = day
-            .at(
-                i8::try_from(time.hour()).unwrap_or(0),
-                i8::try_from(time.minute()).unwrap_or(0),
-                0,
-                0,
-            )
-            .to_zoned(tz.clone())
-            .map_err(|e| StoreError::Invalid(e.to_string()))?
-            .timestamp();
-        if candidate > after {
-            return Ok(candidate);
-        }
+/// Queues failed messages again — these rows, or every failed one when
+/// `ids` is empty — due at `now`: for after the cause of a permanent
+/// failure (TLS, AUTH, a wrong address) has been fixed. Mail dropped
+/// because its contact unsubscribed stays dropped. A row already older than
+/// `max_age_days` gets one more attempt. Returns how many were queued.
+pub fn retry_failed(conn: &Connection, ids: &[i64], now: Timestamp) -> Result<usize> {
+    let mut statement = conn.prepare_cached(
+        "UPDATE outbox SET state = 'pending', next_attempt_at = ?1
+          WHERE state = 'failed' AND (last_error IS NULL OR last_error != 'unsubscribed')
+            AND (?2 IS NULL OR id = ?2)",
+    )?;
+    if ids.is_empty() {
+        return Ok(statement.execute(params![ms(now), None::<i64>])?);
     }
-    Err(StoreError::Invalid(format!("no next {at} after {after}")))
-}
-
-/// Enqueues the daily digests that are due at `now`, and schedules each
-/// contact's next one. A contact added since the last sweep is scheduled
-/// without a mail. Returns how many digests were queued. Reads only the due
-/// contacts, through an index.
-pub(crate) fn enqueue_digests(conn: &Connection, config: &Config, now: Timestamp) -> Result<usize> {
-    let tz = &config.time_zone;
-    let due: Vec<(i64, i64, String, Option<i64>)> = conn
-        .prepare_cached(
-            "SELECT id, resident_id, digest_at, next_digest_at FROM family_contacts
-              WHERE policy = 'daily_digest' AND unsubscribed_at IS NULL
-                AND (next_digest_at IS NULL OR next_digest_at <= ?1)",
-        )?
-        .query_map([ms(now)], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-        })?
-        .collect::<std::result::Result<_, _>>()?;
     let mut queued = 0;
-    for (contact_id, resident, digest_at, next) in due {
-        if next.is_some() && config.mail.is_some() {
-            let digest_time = from_ms(next.unwrap_or_default());
-            let last_day = digest_time.to_zoned(tz.clone()).date();
-            let first_day = last_day
-                .checked_sub(jiff::Span::new().days(6))
-                .map_err(|e| StoreError::Invalid(e.to_string()))?;
-            let from = first_day
-                .to_zoned(tz.clone())
-                .map_err(|e| StoreError::Invalid(e.to_string()))?
-                .timestamp();
-            let check_ins = week_of_check_ins(conn, resident, from, digest_time)?;
-            if let Some((_, contact)) = contacts(conn, resident, &["daily_digest"])?
-                .into_iter()
-                .find(|(id, _)| *id == contact_id)
-            {
-                let payload = Payload::FamilyDigest {
-                    contact,
-                    resident_name: resident_name(conn, resident)?,
-                    last_day,
-                    check_ins,
-                };
-                insert(conn, &payload, Some(contact_id), None, resident, now)?;
-                queued += 1;
-            }
+    for id in ids {
+        let changed = statement.execute(params![ms(now), id])?;
+        if changed == 0 {
+            return Err(StoreError::NotFound(format!(
+                "outbox row {id} does not exist or has not failed"
+            )));
         }
-        let next = next_local(now, &digest_at, tz)?;
-        conn.prepare_cached("UPDATE family_contacts SET next_digest_at = ?1 WHERE id = ?2")?
-            .execute(params![ms(next), contact_id])?;
+        queued += changed;
     }
     Ok(queued)
-}
-
-/// A resident's check-ins from `from` up to `until`, oldest first, as the
-/// box sent them.
-fn week_of_check_ins(
-    conn: &Connection,
-    resident: i64,
-    from: Timestamp,
-    until: Timestamp,
-) -> Result<Vec<StoredCheckIn>> {
-    let rows: Vec<(i64, String)> = conn
-        .prepare_cached(
-            "SELECT c.at, e.body FROM check_ins c JOIN events e ON e.id = c.event_id
-              WHERE c.resident_id = ?1 AND c.at >= ?2 AND c.at <= ?3 ORDER BY c.at",
-        )?
-        .query_map(params![resident, ms(from), ms(until)], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })?
-        .collect::<std::result::Result<_, _>>()?;
-    rows.into_iter()
-        .map(|(at, body)| {
-            let body: mimamori_protocol::EventBody = serde_json::from_str(&body)
-                .map_err(|e| StoreError::Invalid(format!("stored check-in: {e}")))?;
-            let mimamori_protocol::EventBody::CheckIn(c) = body else {
-                return Err(StoreError::Invalid(
-                    "a stored check-in is not a check-in".into(),
-                ));
-            };
-            Ok(StoredCheckIn {
-                recorded_at: from_ms(at),
-                condition: c.condition,
-                symptoms: c.symptoms,
-                symptom_note: c.symptom_note,
-                medication: c.medication,
-                vitals: c.vitals,
-                call_requested: c.call_requested,
-            })
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -2,10 +2,12 @@
 //! center's staff (nurses and administrators) with their districts.
 
 use jiff::Timestamp;
-use rusqlite::{Connection, params};
+use mimamori_protocol::TimeOfDay;
+use rusqlite::{Connection, OptionalExtension as _, params};
 use serde::Serialize;
 
-use super::{Result, StoreError, ms};
+use super::{Result, StoreError, from_ms, ms, outbox};
+use crate::config::Config;
 
 /// What a family contact wants to receive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -98,7 +100,7 @@ pub fn add_family(
     Ok(conn.last_insert_rowid())
 }
 
-/// A family contact as listed.
+/// A family contact as listed (the admin CLI and the dashboard).
 #[derive(Debug, Serialize)]
 pub struct FamilyContact {
     /// Its id.
@@ -113,26 +115,171 @@ pub struct FamilyContact {
     pub relation: String,
     /// What they receive.
     pub policy: String,
+    /// When their daily digest goes out (local time, HH:MM).
+    pub digest_at: String,
+    /// What they may see: `all`, `none` or a list.
+    pub consent: String,
+    /// Whether they stopped their mail (the unsubscribe link).
+    pub unsubscribed: bool,
+    /// "This family address bounces": mail to it fails.
+    pub bounce: Option<outbox::Bounce>,
 }
 
-/// Family contacts, of one resident or of all.
+/// Family contacts, of one resident or of all, each with whether its
+/// address bounces.
 pub fn list_family(conn: &Connection, resident: Option<i64>) -> Result<Vec<FamilyContact>> {
-    conn.prepare(
-        "SELECT id, resident_id, name, email, relation, policy FROM family_contacts
-          WHERE ?1 IS NULL OR resident_id = ?1 ORDER BY resident_id, id",
-    )?
-    .query_map([resident], |row| {
-        Ok(FamilyContact {
-            id: row.get(0)?,
-            resident: row.get(1)?,
-            name: row.get(2)?,
-            email: row.get(3)?,
-            relation: row.get(4)?,
-            policy: row.get(5)?,
+    let rows: Vec<(FamilyContact, String)> = conn
+        .prepare(
+            "SELECT id, resident_id, name, email, relation, policy, digest_at, consent, unsubscribed_at
+               FROM family_contacts WHERE ?1 IS NULL OR resident_id = ?1 ORDER BY resident_id, id",
+        )?
+        .query_map([resident], |row| {
+            Ok((
+                FamilyContact {
+                    id: row.get(0)?,
+                    resident: row.get(1)?,
+                    name: row.get(2)?,
+                    email: row.get(3)?,
+                    relation: row.get(4)?,
+                    policy: row.get(5)?,
+                    digest_at: row.get(6)?,
+                    consent: String::new(),
+                    unsubscribed: row.get::<_, Option<i64>>(8)?.is_some(),
+                    bounce: None,
+                },
+                row.get::<_, String>(7)?,
+            ))
+        })?
+        .collect::<std::result::Result<_, _>>()?;
+    rows.into_iter()
+        .map(|(mut contact, consent)| {
+            let consent: outbox::StoredConsent = serde_json::from_str(&consent).map_err(|e| {
+                StoreError::Invalid(format!(
+                    "family contact {}: stored consent: {e}",
+                    contact.id
+                ))
+            })?;
+            contact.consent = consent.describe();
+            contact.bounce = outbox::contact_bounce(conn, contact.id)?;
+            Ok(contact)
         })
-    })?
-    .collect::<std::result::Result<_, _>>()
-    .map_err(StoreError::from)
+        .collect()
+}
+
+/// Changes to a family contact; `None` leaves a setting as it is.
+#[derive(Debug, Default, Clone)]
+pub struct FamilyChanges {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new address.
+    pub email: Option<String>,
+    /// A new 続柄.
+    pub relation: Option<String>,
+    /// What they receive.
+    pub policy: Option<FamilyPolicy>,
+    /// When their daily digest goes out (local time).
+    pub digest_at: Option<TimeOfDay>,
+    /// What they may see.
+    pub consent: Option<outbox::StoredConsent>,
+    /// Start their mail again after they unsubscribed (on their request).
+    pub resubscribe: bool,
+}
+
+/// Changes a family contact. Mail still queued for them follows the new
+/// address, name and consent; a new digest time never makes a second
+/// digest on a day that already had one.
+pub fn edit_family(
+    conn: &Connection,
+    config: &Config,
+    contact: i64,
+    changes: &FamilyChanges,
+    now: Timestamp,
+) -> Result<()> {
+    let old_next: Option<Option<i64>> = conn
+        .query_row(
+            "SELECT next_digest_at FROM family_contacts WHERE id = ?1",
+            [contact],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some(old_next) = old_next else {
+        return Err(StoreError::NotFound(format!(
+            "family contact {contact} does not exist"
+        )));
+    };
+    if let Some(name) = &changes.name {
+        if name.trim().is_empty() {
+            return Err(StoreError::Invalid(
+                "the contact's name must not be empty".into(),
+            ));
+        }
+        conn.execute(
+            "UPDATE family_contacts SET name = ?1 WHERE id = ?2",
+            params![name.trim(), contact],
+        )?;
+        pending_set(conn, contact, "$.contact.name", name.trim())?;
+    }
+    if let Some(email) = &changes.email {
+        check_email(email)?;
+        conn.execute(
+            "UPDATE family_contacts SET email = ?1 WHERE id = ?2",
+            params![email, contact],
+        )?;
+        pending_set(conn, contact, "$.contact.email", email)?;
+        conn.execute(
+            "UPDATE outbox SET recipient = ?1 WHERE contact_id = ?2 AND state = 'pending'",
+            params![email, contact],
+        )?;
+    }
+    if let Some(relation) = &changes.relation {
+        conn.execute(
+            "UPDATE family_contacts SET relation = ?1 WHERE id = ?2",
+            params![relation, contact],
+        )?;
+    }
+    if let Some(policy) = changes.policy {
+        conn.execute(
+            "UPDATE family_contacts SET policy = ?1 WHERE id = ?2",
+            params![policy.as_str(), contact],
+        )?;
+    }
+    if let Some(time) = changes.digest_at {
+        let next = outbox::reschedule_digest(old_next.map(from_ms), time, now, &config.time_zone)?;
+        conn.execute(
+            "UPDATE family_contacts SET digest_at = ?1, next_digest_at = ?2 WHERE id = ?3",
+            params![time.to_string(), next.map(ms), contact],
+        )?;
+    }
+    if let Some(consent) = changes.consent {
+        let json = serde_json::to_string(&consent)
+            .map_err(|e| StoreError::Invalid(format!("consent: {e}")))?;
+        conn.execute(
+            "UPDATE family_contacts SET consent = ?1 WHERE id = ?2",
+            params![json, contact],
+        )?;
+        conn.execute(
+            "UPDATE outbox SET payload = json_set(payload, '$.contact.consent', json(?1))
+              WHERE contact_id = ?2 AND state = 'pending'",
+            params![json, contact],
+        )?;
+    }
+    if changes.resubscribe {
+        conn.execute(
+            "UPDATE family_contacts SET unsubscribed_at = NULL WHERE id = ?1",
+            [contact],
+        )?;
+    }
+    Ok(())
+}
+
+/// Sets one text field in the payloads of mail still queued for `contact`.
+fn pending_set(conn: &Connection, contact: i64, path: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE outbox SET payload = json_set(payload, ?1, ?2)
+          WHERE contact_id = ?3 AND state = 'pending'",
+        params![path, value, contact],
+    )?;
+    Ok(())
 }
 
 /// A staff member's role.

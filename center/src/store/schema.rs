@@ -308,4 +308,45 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 "#,
+    // 5: the nurses' morning summary (a new outbox kind), the topic of a
+    // family concern (never the same one twice within its repeat
+    // interval), and the instants of center-wide mail schedules.
+    r#"
+CREATE TABLE outbox_v3 (
+    id              INTEGER PRIMARY KEY,
+    kind            TEXT NOT NULL CHECK (kind IN ('family_checkin', 'family_digest', 'family_concern', 'nurse_alert', 'nurse_escalation', 'nurse_summary')),
+    recipient       TEXT NOT NULL,
+    contact_id      INTEGER REFERENCES family_contacts(id),
+    staff_id        INTEGER REFERENCES staff(id),
+    resident_id     INTEGER REFERENCES residents(id),
+    payload         TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
+    sent_at         INTEGER,
+    topic           TEXT
+);
+INSERT INTO outbox_v3 (id, kind, recipient, contact_id, staff_id, resident_id, payload, created_at,
+                       next_attempt_at, attempts, last_error, state, sent_at, topic)
+SELECT id, kind, recipient, contact_id, staff_id, resident_id, payload, created_at,
+       next_attempt_at, attempts, last_error, state, sent_at,
+       CASE kind WHEN 'family_concern' THEN json_extract(payload, '$.kind') END
+  FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v3 RENAME TO outbox;
+CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE state = 'pending';
+CREATE INDEX outbox_state ON outbox(state, id);
+CREATE INDEX outbox_contact ON outbox(contact_id, state) WHERE contact_id IS NOT NULL;
+CREATE INDEX outbox_topic ON outbox(contact_id, topic, created_at) WHERE topic IS NOT NULL;
+CREATE INDEX outbox_staff ON outbox(staff_id, kind, state) WHERE staff_id IS NOT NULL;
+
+-- Center-wide schedules: the next instant each is due (e.g. the nurses'
+-- morning summary). No row: scheduled by the next sweep, without mail.
+CREATE TABLE mail_schedule (
+    name    TEXT PRIMARY KEY,
+    next_at INTEGER NOT NULL
+);
+"#,
 ];

@@ -269,6 +269,8 @@ pub struct SweepReport {
     pub applied: Vec<Applied>,
     /// Daily digests queued for families.
     pub digests: usize,
+    /// Morning summaries queued for nurses (one per nurse and district).
+    pub nurse_summaries: usize,
 }
 
 /// Runs the time rules for every resident due at `now`. Reads only the due
@@ -283,10 +285,12 @@ pub fn sweep(conn: &Connection, config: &Config, now: Timestamp) -> Result<Sweep
         due: due.len(),
         applied: Vec::new(),
         digests: 0,
+        nurse_summaries: 0,
     };
     for resident in due {
         report.applied.extend(refresh(conn, config, resident, now)?);
     }
     report.digests = super::outbox::enqueue_digests(conn, config, now)?;
+    report.nurse_summaries = super::outbox::enqueue_nurse_summaries(conn, config, now)?;
     Ok(report)
 }

@@ -35,6 +35,15 @@ impl Center {
     /// A center with this configuration and a clock the test keeps.
     pub(crate) async fn start_with(config: Config, clock: Arc<ManualClock>) -> Center {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Center::start_on(listener, config, clock)
+    }
+
+    /// A center on a listener the test bound (to know its URL first).
+    pub(crate) fn start_on(
+        listener: tokio::net::TcpListener,
+        config: Config,
+        clock: Arc<ManualClock>,
+    ) -> Center {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(mimamori_center::server::serve(

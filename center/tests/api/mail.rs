@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
-use mail_parser::MessageParser;
+use mail_parser::{MessageParser, MimeHeaders as _};
 use mimamori_center::clock::ManualClock;
 use mimamori_center::config::Config;
 use mimamori_center::store::{Store, outbox, people};
@@ -24,7 +24,7 @@ fn mail_config(dir: &Path, port: u16) -> Config {
          desk_name = \"南部町 健康福祉課\"\ndesk_phone = \"0859-00-0000\"\n\
          desk_email = \"kenko@town.example.jp\"\npublic_url = \"https://center.example.jp\"\n\
          dashboard_url = \"https://center.example.jp/dashboard\"\n\
-         message_id_domain = \"center.example.jp\"\npoll_interval_ms = 50\nconcurrency = 2\n"
+         message_id_domain = \"center.example.jp\"\npoll_interval_ms = 50\nconcurrency = 2\ngroup_window_s = 1\n"
     ))
     .unwrap();
     config.data_dir = dir.to_path_buf();
@@ -107,10 +107,11 @@ async fn a_check_in_mails_every_check_in_contacts_once() {
         now,
     );
     let clock = Arc::new(ManualClock::new(now));
-    let center = Center::start_with(mail_config(&dir, smtp.port), clock).await;
+    let center = Center::start_with(mail_config(&dir, smtp.port), clock.clone()).await;
 
     check_in(&center, &h).await;
     check_in(&center, &h).await; // the box resends: stored once, mailed once
+    clock.set(now + SignedDuration::from_secs(2)); // past the group window
     let got = smtp.wait_for(1).await;
     wait_outbox(&dir, "sent", |rows| rows.iter().all(|r| r.state == "sent")).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -154,6 +155,7 @@ async fn mail_waits_while_the_server_is_down_and_goes_once_it_is_up() {
     let center = Center::start_with(mail_config(&dir, smtp.port), clock.clone()).await;
 
     check_in(&center, &h).await;
+    clock.set(now + SignedDuration::from_secs(2));
     wait_outbox(&dir, "a failed attempt", |rows| {
         rows.len() == 1 && rows[0].attempts >= 1
     })
@@ -195,6 +197,7 @@ async fn a_4xx_is_retried_and_then_delivered() {
     let center = Center::start_with(mail_config(&dir, smtp.port), clock.clone()).await;
 
     check_in(&center, &h).await;
+    clock.set(now + SignedDuration::from_secs(2));
     wait_outbox(&dir, "a 451", |rows| {
         rows.len() == 1 && rows[0].attempts >= 1
     })
@@ -236,9 +239,10 @@ async fn a_5xx_fails_at_once_and_shows_per_contact() {
         now,
     );
     let clock = Arc::new(ManualClock::new(now));
-    let center = Center::start_with(mail_config(&dir, smtp.port), clock).await;
+    let center = Center::start_with(mail_config(&dir, smtp.port), clock.clone()).await;
 
     check_in(&center, &h).await;
+    clock.set(now + SignedDuration::from_secs(2));
     wait_outbox(&dir, "settled", |rows| {
         rows.len() == 2 && rows.iter().all(|r| r.state != "pending")
     })
@@ -287,6 +291,43 @@ async fn a_5xx_fails_at_once_and_shows_per_contact() {
     assert!(text.contains("bounce@example.jp"), "{text}");
     assert!(text.contains("550"), "{text}");
     assert!(text.contains("sakura@example.jp"), "{text}");
+
+    // Per contact, as the dashboard and `admin family list` show it.
+    let family = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mimamori-center"))
+            .arg("--config")
+            .arg(&config)
+            .args(["admin"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let listed: serde_json::Value =
+        serde_json::from_str(&family(&["family", "list", "--json"])).unwrap();
+    assert_eq!(listed[0]["email"], "bounce@example.jp");
+    assert_eq!(listed[0]["bounce"]["failed"], 1, "{listed}");
+    assert!(
+        listed[0]["bounce"]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("550")
+    );
+    assert_eq!(listed[1]["bounce"], serde_json::Value::Null, "{listed}");
+    let text = family(&["family", "list"]);
+    assert!(text.contains("this address bounces: 1 failed"), "{text}");
+
+    // The desk corrects the address: it no longer bounces, and the failed
+    // message goes out again once queued again.
+    let id = listed[0]["id"].to_string();
+    family(&["family", "edit", &id, "--email", "ichiro@example.jp"]);
+    let listed: serde_json::Value =
+        serde_json::from_str(&family(&["family", "list", "--json"])).unwrap();
+    assert_eq!(listed[0]["bounce"], serde_json::Value::Null, "{listed}");
+    assert!(family(&["mail", "retry", "--all"]).contains("1 messages queued again"));
+    let rows = outbox_rows(&dir, false);
+    assert!(rows.iter().all(|r| r.state != "failed"), "{rows:?}");
 }
 
 #[tokio::test]
@@ -383,6 +424,7 @@ async fn an_alert_mails_the_family_and_the_district_nurses() {
         )
         .await;
     assert_eq!(status, 200, "{response}");
+    clock.set(now + SignedDuration::from_secs(2)); // the nurse's group window
     let got = smtp.wait_for(2).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut to: Vec<String> = smtp.received().iter().flat_map(|r| r.to.clone()).collect();
@@ -402,6 +444,11 @@ async fn an_alert_mails_the_family_and_the_district_nurses() {
     // Unacknowledged for longer than escalate_after_hours (4): the sweep
     // escalates, and the district's nurse is told again.
     clock.set(now + SignedDuration::from_hours(5));
+    wait_outbox(&dir, "the escalation queued", |rows| {
+        rows.iter().any(|r| r.kind == "nurse_escalation")
+    })
+    .await;
+    clock.set(now + SignedDuration::from_hours(5) + SignedDuration::from_secs(2));
     let got = smtp.wait_for(3).await;
     let escalation = parse(&got[2]);
     assert_eq!(got[2].to, ["sato@town.example.jp"]);
@@ -502,4 +549,132 @@ fn a_daily_digest_goes_out_at_its_time_with_the_week_as_a_table() {
         "ichiro@example.jp"
     );
     assert!(parsed.header("List-Unsubscribe").is_some());
+}
+
+/// A family mail as it arrives, read back with an independent MIME parser:
+/// the headers, their RFC 2047 encoding, both bodies, and the unsubscribe
+/// link working end to end against the same center.
+#[tokio::test]
+async fn a_family_mail_reads_right_and_its_unsubscribe_link_works() {
+    let (_tmp, dir) = temp();
+    let now = at("2026-11-29T00:00:00Z");
+    let smtp = Smtp::up();
+    let h = household(&dir, "nanbu-0107", "04A1B2D7", now);
+    add_family(
+        &dir,
+        h.resident,
+        "山田 一郎",
+        "ichiro@example.jp",
+        "every_check_in",
+        now,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let mut config = mail_config(&dir, smtp.port);
+    let mail = config.mail.as_mut().unwrap();
+    mail.settings.public_url = url.clone();
+    let clock = Arc::new(ManualClock::new(now));
+    let center = Center::start_on(listener, config, clock.clone());
+
+    let mut event = check_in_event(EV1, 1, h.resident, &h.uid, "2026-11-29T09:00:00+09:00");
+    event["body"]["symptoms"] = serde_json::json!(["cough"]);
+    let (status, response) = center
+        .sync(
+            &h.token,
+            &request(&h.device, "2026-11-29T09:00:05+09:00", vec![event]),
+        )
+        .await;
+    assert_eq!(status, 200, "{response}");
+    clock.set(now + SignedDuration::from_secs(2));
+    let got = smtp.wait_for(1).await;
+    let raw = String::from_utf8(got[0].data.clone()).unwrap();
+    let m = parse(&got[0]);
+
+    // Headers: encoded on the wire, Japanese once decoded.
+    let raw_headers = &raw[..raw.find("\r\n\r\n").unwrap()];
+    assert!(
+        raw_headers.is_ascii(),
+        "headers must be 7-bit:\n{raw_headers}"
+    );
+    assert!(raw_headers.contains("Subject: =?utf-8?b?"), "{raw_headers}");
+    assert_eq!(m.subject(), Some("山田 花子さんの今日の記録"));
+    let from = m.from().unwrap().first().unwrap();
+    assert_eq!(from.name(), Some("南部町 見守りセンター"));
+    assert_eq!(from.address(), Some("mimamori@center.example.jp"));
+    let reply_to = m.reply_to().unwrap().first().unwrap();
+    assert_eq!(reply_to.name(), Some("南部町 健康福祉課"));
+    assert_eq!(reply_to.address(), Some("kenko@town.example.jp"));
+    assert_eq!(m.to().unwrap().first().unwrap().name(), Some("山田 一郎"));
+    let rows = outbox_rows(&dir, false);
+    assert_eq!(
+        m.message_id(),
+        Some(format!("outbox-{}@center.example.jp", rows[0].id).as_str())
+    );
+    // The Date is the row's creation, which is the check-in's arrival.
+    assert_eq!(m.date().unwrap().to_timestamp(), now.as_second());
+    assert_eq!(
+        m.header_raw("Auto-Submitted").map(str::trim),
+        Some("auto-generated")
+    );
+
+    // Both bodies, UTF-8.
+    let ct = m.content_type().unwrap();
+    assert_eq!(
+        (ct.ctype(), ct.subtype()),
+        ("multipart", Some("alternative"))
+    );
+    let text = m.body_text(0).unwrap();
+    let html = m.body_html(0).unwrap();
+    for body in [&*text, &*html] {
+        assert!(body.contains("山田 一郎 様"), "{body}");
+        assert!(body.contains("よい"), "{body}");
+        assert!(body.contains("せき"), "{body}");
+        assert!(body.contains("128/80"), "{body}");
+        assert!(body.contains("南部町 健康福祉課"), "{body}");
+    }
+    assert!(html.contains("<table"), "{html}");
+
+    // The unsubscribe link: the header a mail client uses, and the footer.
+    let link = m
+        .header_raw("List-Unsubscribe")
+        .unwrap()
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_owned();
+    assert!(link.starts_with(&format!("{url}/unsubscribe/")), "{link}");
+    assert!(text.contains(&link), "{text}");
+    assert_eq!(
+        m.header_raw("List-Unsubscribe-Post").map(str::trim),
+        Some("List-Unsubscribe=One-Click")
+    );
+    let done = reqwest::Client::new()
+        .post(&link)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status().as_u16(), 200);
+
+    // The next check-in mails nobody.
+    let next = check_in_event(
+        "3b241101-e2bb-4255-8caf-4136c566a970",
+        2,
+        h.resident,
+        &h.uid,
+        "2026-11-30T09:00:00+09:00",
+    );
+    let (status, _) = center
+        .sync(
+            &h.token,
+            &request(&h.device, "2026-11-30T09:00:05+09:00", vec![next]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    clock.set(now + SignedDuration::from_hours(25));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(outbox_rows(&dir, false).len(), 1, "nothing new queued");
+    assert_eq!(smtp.received().len(), 1);
+    center.stop().await;
 }

@@ -1,13 +1,13 @@
 //! A real SMTP server on a loopback port, in the test process
 //! (`mailin-embedded`): it can be down (nothing listening), accept, answer
-//! 4xx for a while, and answer 550 to any recipient whose address starts
-//! with `bounce`. Shared by the `api` and `cli` test binaries, each using
+//! 4xx for a while, answer 550 to any recipient whose address starts
+//! with `bounce`, and take its time before accepting a message. Shared by the `api` and `cli` test binaries, each using
 //! part of it.
 #![allow(dead_code)]
 
 use std::io;
 use std::net::{IpAddr, TcpListener};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,6 +24,7 @@ pub(crate) struct Received {
 struct Collect {
     received: Arc<Mutex<Vec<Received>>>,
     temp_fail: Arc<AtomicBool>,
+    delay_ms: Arc<AtomicU64>,
     to: Vec<String>,
     data: Vec<u8>,
 }
@@ -52,6 +53,12 @@ impl Handler for Collect {
     }
 
     fn data_end(&mut self) -> Response {
+        // The message is complete: it counts as received even if the
+        // client goes away before the answer (a sender killed in flight).
+        let delay = self.delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            std::thread::sleep(Duration::from_millis(delay));
+        }
         self.received.lock().unwrap().push(Received {
             to: std::mem::take(&mut self.to),
             data: std::mem::take(&mut self.data),
@@ -64,6 +71,7 @@ pub(crate) struct Smtp {
     pub(crate) port: u16,
     received: Arc<Mutex<Vec<Received>>>,
     temp_fail: Arc<AtomicBool>,
+    delay_ms: Arc<AtomicU64>,
 }
 
 impl Smtp {
@@ -78,6 +86,7 @@ impl Smtp {
             port,
             received: Arc::default(),
             temp_fail: Arc::default(),
+            delay_ms: Arc::default(),
         }
     }
 
@@ -95,6 +104,7 @@ impl Smtp {
         let mut server = Server::new(Collect {
             received: self.received.clone(),
             temp_fail: self.temp_fail.clone(),
+            delay_ms: self.delay_ms.clone(),
             to: Vec::new(),
             data: Vec::new(),
         });
@@ -112,6 +122,14 @@ impl Smtp {
     /// Answer 451 to every MAIL FROM (or stop doing so).
     pub(crate) fn temp_fail(&self, on: bool) {
         self.temp_fail.store(on, Ordering::SeqCst);
+    }
+
+    /// Wait this long before accepting each message.
+    pub(crate) fn delay(&self, delay: Duration) {
+        self.delay_ms.store(
+            u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            Ordering::SeqCst,
+        );
     }
 
     pub(crate) fn received(&self) -> Vec<Received> {
