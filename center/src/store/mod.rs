@@ -10,6 +10,7 @@
 
 pub mod admin;
 mod backend;
+pub mod backup;
 pub mod import;
 pub mod outbox;
 pub mod people;
