@@ -143,8 +143,8 @@ fn links_pcsclite() -> anyhow::Result<bool> {
 }
 
 /// Makes a cross build for `target` possible: the Rust target, the C cross
-/// compiler (SQLite is compiled in) and, when the daemon links PC/SC, the
-/// target's libpcsclite through Debian multiarch.
+/// compiler (SQLite is compiled in), the target's libc and, when the daemon
+/// links PC/SC, the target's libpcsclite through Debian multiarch.
 pub(crate) fn ensure_target(target: Target) -> anyhow::Result<()> {
     if target == AMD64 {
         return Ok(());
@@ -163,23 +163,27 @@ pub(crate) fn ensure_target(target: Target) -> anyhow::Result<()> {
         )?;
     }
     debian::ensure(&["gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross"])?;
-    if links_pcsclite()? {
-        let foreign = Command::new("dpkg")
-            .arg("--print-foreign-architectures")
-            .output()
-            .context("running dpkg --print-foreign-architectures")?;
-        if !String::from_utf8_lossy(&foreign.stdout)
-            .lines()
-            .any(|a| a.trim() == target.arch)
-        {
-            run_checked(
-                Command::new("dpkg").args(["--add-architecture", target.arch]),
-                &format!("dpkg --add-architecture {}", target.arch),
-            )?;
-        }
-        debian::ensure(&[&format!("libpcsclite-dev:{}", target.arch)])?;
+    // The target's own libc through multiarch: dpkg-shlibdeps reads the
+    // package's `Depends: libc6 (>= …)` from it (without it, the cross
+    // libc yields an arch-qualified `libc6:arm64`).
+    let foreign = Command::new("dpkg")
+        .arg("--print-foreign-architectures")
+        .output()
+        .context("running dpkg --print-foreign-architectures")?;
+    if !String::from_utf8_lossy(&foreign.stdout)
+        .lines()
+        .any(|a| a.trim() == target.arch)
+    {
+        run_checked(
+            Command::new("dpkg").args(["--add-architecture", target.arch]),
+            &format!("dpkg --add-architecture {}", target.arch),
+        )?;
     }
-    Ok(())
+    let mut packages = vec![format!("libc6:{}", target.arch)];
+    if links_pcsclite()? {
+        packages.push(format!("libpcsclite-dev:{}", target.arch));
+    }
+    debian::ensure(&packages.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 /// The environment of a cross build for `target`.

@@ -12,6 +12,8 @@
 mod debian;
 mod demo;
 mod dist;
+mod packages;
+mod scratch;
 mod test;
 
 use std::process::ExitCode;
