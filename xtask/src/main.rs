@@ -3,7 +3,9 @@
 //!
 //! * `cargo xtask test` — installs the Debian packages the tests need (as
 //!   root, with `apt-get`), starts the services they need, checks formatting
-//!   and lints, runs every test, and ends with one summary line.
+//!   and lints, runs every test, checks the Debian packages (built for
+//!   amd64 and installed into a scratch Debian root), and ends with one
+//!   summary line.
 //! * `cargo xtask demo` — runs the whole system, as far as it exists, on one
 //!   machine and prints where to look.
 //! * `cargo xtask dist` — builds the Debian packages (`mimamori-box` for
