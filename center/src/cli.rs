@@ -84,6 +84,16 @@ enum Admin {
     /// The mail outbox: what was sent, what waits, what failed.
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Copies the database to a new file while the server keeps running
+    /// (SQLite's online backup); the copy is checked before it is kept.
+    Backup {
+        /// The new file, e.g. /var/backups/mimamori-center/2026-11-29.sqlite3.
+        #[arg(long)]
+        out: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -379,6 +389,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             sweep(&config, at.as_deref(), dry_run, json, clock.now())
         }
         Command::CheckRequest => check_request(),
+        // Before `run_admin`, which migrates: a backup copies the database
+        // as it is.
+        Command::Admin(Admin::Backup { out, json }) => backup(&config, &out, json),
         Command::Admin(admin) => run_admin(&config, admin, clock.now()),
     }
 }
@@ -449,6 +462,24 @@ fn sweep(
                 a.action, a.alert, a.resident, a.kind, a.reason
             );
         }
+    }
+    Ok(())
+}
+
+fn backup(config: &Config, out: &std::path::Path, json: bool) -> anyhow::Result<()> {
+    let report = crate::store::backup::backup(&config.database_path(), out)
+        .with_context(|| format!("backing up to {}", out.display()))?;
+    if json {
+        print_json(&report)?;
+    } else {
+        println!(
+            "backup written to {} ({} bytes, schema {}, {} residents, {} events)",
+            report.path.display(),
+            report.bytes,
+            report.schema_version,
+            report.residents,
+            report.events
+        );
     }
     Ok(())
 }
@@ -536,6 +567,8 @@ fn run_admin(config: &Config, command: Admin, now: Timestamp) -> anyhow::Result<
             println!("notice {id} published");
         }
         Admin::Alerts(command) => alerts(config, &mut store, command, now)?,
+        // Runs from `run`, without opening (and migrating) the store first.
+        Admin::Backup { out, json } => backup(config, &out, json)?,
         Admin::Mail(command) => family::mail(&mut store, command, now)?,
         Admin::Family(command) => family::family(config, &mut store, command, now)?,
         Admin::Staff(StaffCommand::Add {

@@ -51,7 +51,7 @@ struct Box {
 fn unit_environment() -> Vec<(String, String)> {
     let unit = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../deploy/systemd/mimamorid.service"
+        "/../deploy/box/mimamori-box.service"
     );
     std::fs::read_to_string(unit)
         .unwrap()

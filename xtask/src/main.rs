@@ -3,12 +3,19 @@
 //!
 //! * `cargo xtask test` — installs the Debian packages the tests need (as
 //!   root, with `apt-get`), starts the services they need, checks formatting
-//!   and lints, runs every test, and ends with one summary line.
+//!   and lints, runs every test, checks the Debian packages (built for
+//!   amd64 and installed into a scratch Debian root), and ends with one
+//!   summary line.
 //! * `cargo xtask demo` — runs the whole system, as far as it exists, on one
 //!   machine and prints where to look.
+//! * `cargo xtask dist` — builds the Debian packages (`mimamori-box` for
+//!   arm64, `mimamori-center` for amd64 and arm64) into `target/dist/`.
 
 mod debian;
 mod demo;
+mod dist;
+mod packages;
+mod scratch;
 mod test;
 
 use std::process::ExitCode;
@@ -28,6 +35,8 @@ enum Task {
     Test(test::Args),
     /// Runs the whole system on this machine and prints where to look.
     Demo(demo::Args),
+    /// Builds the Debian packages into target/dist/.
+    Dist(dist::Args),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +44,7 @@ fn main() -> ExitCode {
     let result = match cli.task {
         Task::Test(args) => test::run(&args),
         Task::Demo(args) => demo::run(&args),
+        Task::Dist(args) => dist::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -23,6 +23,11 @@ const PACKAGES: &[&str] = &[
     "linux-image-amd64",
     "busybox-static",
     "binutils",
+    // The package checks (packages.rs): cargo-deb's `$auto` dependencies,
+    // the scratch root, `systemd-analyze verify` and `security`.
+    "dpkg-dev",
+    "debootstrap",
+    "systemd",
 ];
 
 /// Options of `cargo xtask test`.
@@ -56,7 +61,17 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             "cargo clippy -D warnings",
         )?;
     }
-    let totals = run_tests(args.filter.as_deref())?;
+    let mut totals = run_tests(args.filter.as_deref())?;
+    // After the tests, whose build made the binaries the packages hold.
+    if args
+        .filter
+        .as_deref()
+        .is_none_or(|f| "package check".contains(f))
+    {
+        let packages = crate::packages::run()?;
+        totals.passed += packages.passed;
+        totals.failed += packages.failed;
+    }
     // The closing line, read by people and by CI alike.
     println!(
         "summary: {} passed, {} failed{}",

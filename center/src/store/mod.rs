@@ -13,6 +13,7 @@ pub mod admin;
 mod backend;
 mod cache;
 pub mod dashboard;
+pub mod backup;
 pub mod import;
 pub mod outbox;
 pub mod people;
