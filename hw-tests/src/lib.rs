@@ -3,4 +3,11 @@
 //! the box and the center as real processes talking HTTP.
 //!
 //! On a real Raspberry Pi box the same tests run against its devices when
-//! `MIMAMORI_HW=1` is set. The library holds what the tests share.
+//! `MIMAMORI_HW=1` is set. The library holds what the tests share:
+//!
+//! * [`simcard`] — simulated My Number (JPKI), trial (UID) and stranger
+//!   cards speaking vpcd's protocol;
+//! * [`pcscd`] — starting pcscd with vpcd for a test, and restarting it.
+
+pub mod pcscd;
+pub mod simcard;

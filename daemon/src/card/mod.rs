@@ -25,6 +25,7 @@
 //! ```
 
 pub mod apdu;
+pub mod cli;
 pub mod jpki;
 mod pcsc_transport;
 pub mod service;
@@ -123,6 +124,21 @@ impl Identity {
     pub fn is_weak(&self) -> bool {
         matches!(self, Identity::Uid { .. })
     }
+}
+
+/// Checks a card's signature over `message` (RSA PKCS#1 v1.5, SHA-256)
+/// with the public key of `certificate` (DER).
+pub fn verify_signature(
+    certificate: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), String> {
+    let (_, cert) = x509_parser::parse_x509_certificate(certificate)
+        .map_err(|e| format!("not an X.509 certificate: {e}"))?;
+    let key = &cert.public_key().subject_public_key.data;
+    ring::signature::UnparsedPublicKey::new(&ring::signature::RSA_PKCS1_2048_8192_SHA256, key)
+        .verify(message, signature)
+        .map_err(|_| "the signature does not verify".to_owned())
 }
 
 /// Finds out what a freshly inserted card is: the JPKI AP (card type,
