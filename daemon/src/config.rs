@@ -16,6 +16,9 @@
 //! [sync]
 //! interval_s = 60
 //! heartbeat_interval_s = 900
+//!
+//! [card]
+//! reader = "pcsc"                        # or "none" (only the virtual TV's card buttons)
 //! ```
 //!
 //! Unknown keys are errors, and every error names its key.
@@ -91,6 +94,8 @@ pub struct Config {
     pub sync_interval_s: u64,
     /// Seconds between heartbeats.
     pub heartbeat_interval_s: u64,
+    /// Whether the card service reads PC/SC readers (`card.reader`).
+    pub card_reader: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -108,6 +113,22 @@ struct File {
     display: DisplayFile,
     #[serde(default)]
     sync: SyncFile,
+    #[serde(default)]
+    card: CardFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct CardFile {
+    reader: String,
+}
+
+impl Default for CardFile {
+    fn default() -> Self {
+        Self {
+            reader: "pcsc".into(),
+        }
+    }
 }
 
 fn default_data_dir() -> PathBuf {
@@ -264,7 +285,18 @@ impl Config {
                 message: "intervals must be at least 1 s".into(),
             });
         }
+        let card_reader = match file.card.reader.as_str() {
+            "pcsc" => true,
+            "none" => false,
+            other => {
+                return Err(ConfigError::Invalid {
+                    key: "card.reader",
+                    message: format!("`{other}` is not pcsc or none"),
+                });
+            }
+        };
         Ok(Config {
+            card_reader,
             device_id,
             center_url: file.center_url,
             token,
@@ -307,6 +339,7 @@ mod tests {
                 "display.listen",
             ),
             (&format!("{ok}colour = 1\n"), "colour"),
+            (&format!("{ok}[card]\nreader = \"usb\"\n"), "card.reader"),
         ] {
             let err = Config::parse(text, base).unwrap_err().to_string();
             assert!(err.contains(key), "`{err}` should name `{key}`");

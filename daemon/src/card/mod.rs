@@ -27,10 +27,17 @@
 pub mod apdu;
 pub mod cli;
 pub mod jpki;
+pub mod link;
 mod pcsc_transport;
 pub mod service;
 
-use mimamori_protocol::CertFingerprint;
+use std::time::Duration;
+
+use mimamori_protocol::canonical::check_in_digest;
+use mimamori_protocol::{
+    Authentication, CertFingerprint, CheckIn, EventId, JpkiProof, Signature, Timestamp,
+};
+use mimamori_remote_ui::CheckInDraft;
 
 pub use jpki::{CardType, Pin, PinCheck, PinStatus};
 pub use service::{CardReport, CardService};
@@ -124,6 +131,35 @@ impl Identity {
     pub fn is_weak(&self) -> bool {
         matches!(self, Identity::Uid { .. })
     }
+}
+
+/// A confirmed check-in signed by the My Number card in `reader`: the card
+/// signs the SHA-256 of the check-in's canonical bytes as event `id` at
+/// `at` (the signature itself is not part of them), so the center can
+/// verify it with the bound certificate, also when it arrives late.
+pub fn sign_check_in(
+    service: &CardService,
+    reader: &str,
+    fingerprint: CertFingerprint,
+    draft: CheckInDraft,
+    id: EventId,
+    at: &Timestamp,
+    limit: Duration,
+) -> Result<CheckIn, CardError> {
+    let proof = |signature| {
+        Authentication::Jpki(JpkiProof {
+            cert_fingerprint: fingerprint,
+            signature,
+        })
+    };
+    let placeholder = Signature::from_bytes(&[0; 256])
+        .map_err(|_| CardError::Malformed("placeholder signature"))?;
+    let mut check_in = draft.into_check_in(proof(placeholder));
+    let signature = service.sign_blocking(reader, check_in_digest(id, at, &check_in), limit)?;
+    let signature = Signature::from_bytes(&signature)
+        .map_err(|_| CardError::Malformed("a signature of an impossible length"))?;
+    check_in.auth = proof(signature);
+    Ok(check_in)
 }
 
 /// Checks a card's signature over `message` (RSA PKCS#1 v1.5, SHA-256)

@@ -72,7 +72,19 @@ pub enum CardReport {
     },
 }
 
-type Reply<T> = oneshot::Sender<Result<T, CardError>>;
+/// Where a request's answer goes (a oneshot for async callers, a channel
+/// for blocking ones).
+type Reply<T> = Box<dyn FnOnce(Result<T, CardError>) + Send>;
+
+fn oneshot_reply<T: Send + 'static>() -> (Reply<T>, oneshot::Receiver<Result<T, CardError>>) {
+    let (tx, rx) = oneshot::channel();
+    (
+        Box::new(move |result| {
+            let _ = tx.send(result);
+        }),
+        rx,
+    )
+}
 
 enum Request {
     PinStatus(String, Reply<PinStatus>),
@@ -131,8 +143,8 @@ impl CardService {
 
     /// The PIN's tries left on the card in `reader`, without spending one.
     pub fn pin_status(&self, reader: &str) -> oneshot::Receiver<Result<PinStatus, CardError>> {
-        let (tx, rx) = oneshot::channel();
-        self.send(Message::Request(Request::PinStatus(reader.into(), tx)));
+        let (reply, rx) = oneshot_reply();
+        self.send(Message::Request(Request::PinStatus(reader.into(), reply)));
         rx
     }
 
@@ -143,8 +155,12 @@ impl CardService {
         reader: &str,
         pin: Pin,
     ) -> oneshot::Receiver<Result<PinCheck, CardError>> {
-        let (tx, rx) = oneshot::channel();
-        self.send(Message::Request(Request::VerifyPin(reader.into(), pin, tx)));
+        let (reply, rx) = oneshot_reply();
+        self.send(Message::Request(Request::VerifyPin(
+            reader.into(),
+            pin,
+            reply,
+        )));
         rx
     }
 
@@ -154,9 +170,33 @@ impl CardService {
         reader: &str,
         digest: [u8; 32],
     ) -> oneshot::Receiver<Result<Vec<u8>, CardError>> {
-        let (tx, rx) = oneshot::channel();
-        self.send(Message::Request(Request::Sign(reader.into(), digest, tx)));
+        let (reply, rx) = oneshot_reply();
+        self.send(Message::Request(Request::Sign(
+            reader.into(),
+            digest,
+            reply,
+        )));
         rx
+    }
+
+    /// [`Self::sign`], waiting for the card (at most `limit`). For callers
+    /// that must not go on before the signature exists.
+    pub fn sign_blocking(
+        &self,
+        reader: &str,
+        digest: [u8; 32],
+        limit: Duration,
+    ) -> Result<Vec<u8>, CardError> {
+        let (tx, rx) = mpsc::channel();
+        let reply: Reply<Vec<u8>> = Box::new(move |result| {
+            let _ = tx.send(result);
+        });
+        self.send(Message::Request(Request::Sign(
+            reader.into(),
+            digest,
+            reply,
+        )));
+        rx.recv_timeout(limit).unwrap_or(Err(CardError::Stopped))
     }
 
     fn send(&self, message: Message) {
@@ -475,21 +515,20 @@ impl Service {
     fn serve(&mut self, request: Request) {
         match request {
             Request::PinStatus(reader, reply) => {
-                let result = self.with_jpki(&reader, jpki::pin_status);
-                let _ = reply.send(result);
+                reply(self.with_jpki(&reader, jpki::pin_status));
             }
             Request::VerifyPin(reader, pin, reply) => {
-                let result = self.with_jpki(&reader, |card| match jpki::pin_status(card)? {
-                    PinStatus::Verified => Ok(PinCheck::Ok),
-                    PinStatus::Locked => Ok(PinCheck::Locked),
-                    PinStatus::TriesLeft(n) if n <= 1 => Err(CardError::LastTry(n)),
-                    PinStatus::TriesLeft(_) => jpki::verify_pin(card, &pin),
-                });
-                let _ = reply.send(result);
+                reply(
+                    self.with_jpki(&reader, |card| match jpki::pin_status(card)? {
+                        PinStatus::Verified => Ok(PinCheck::Ok),
+                        PinStatus::Locked => Ok(PinCheck::Locked),
+                        PinStatus::TriesLeft(n) if n <= 1 => Err(CardError::LastTry(n)),
+                        PinStatus::TriesLeft(_) => jpki::verify_pin(card, &pin),
+                    }),
+                );
             }
             Request::Sign(reader, digest, reply) => {
-                let result = self.with_jpki(&reader, |card| jpki::sign(card, &digest));
-                let _ = reply.send(result);
+                reply(self.with_jpki(&reader, |card| jpki::sign(card, &digest)));
             }
         }
     }
@@ -516,8 +555,8 @@ impl Service {
 
 fn refuse(request: Request, error: CardError) {
     match request {
-        Request::PinStatus(_, reply) => drop(reply.send(Err(error))),
-        Request::VerifyPin(_, _, reply) => drop(reply.send(Err(error))),
-        Request::Sign(_, _, reply) => drop(reply.send(Err(error))),
+        Request::PinStatus(_, reply) => reply(Err(error)),
+        Request::VerifyPin(_, _, reply) => reply(Err(error)),
+        Request::Sign(_, _, reply) => reply(Err(error)),
     }
 }
