@@ -63,6 +63,11 @@ pub fn kill() -> anyhow::Result<()> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    // A killed pcscd can stay a zombie for a while when PID 1 reaps late;
+    // a new pcscd then takes the stale pid file for a live daemon and
+    // refuses to start. The files are stale: remove them.
+    let _ = std::fs::remove_file(PID_FILE);
+    let _ = std::fs::remove_file("/run/pcscd/pcscd.comm");
     Ok(())
 }
 
@@ -114,5 +119,40 @@ pub fn wait_for_readers(limit: Duration) -> anyhow::Result<()> {
             bail!("pcscd with vpcd is not ready after {limit:?} ({last})");
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits until no card is in either virtual reader (pcscd notices a card
+/// that left at its next presence poll, ~0.4 s).
+pub fn wait_empty(limit: Duration) -> anyhow::Result<()> {
+    let context = pcsc::Context::establish(pcsc::Scope::User).context("connecting to pcscd")?;
+    let until = Instant::now() + limit;
+    let mut states: Vec<pcsc::ReaderState> = [SLOT_0, SLOT_1]
+        .into_iter()
+        .map(|port| {
+            pcsc::ReaderState::new(
+                std::ffi::CString::new(reader_name(port)).unwrap_or_default(),
+                pcsc::State::UNAWARE,
+            )
+        })
+        .collect();
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        match context.get_status_change(left, &mut states) {
+            Ok(()) | Err(pcsc::Error::Timeout) => {}
+            Err(e) => bail!("waiting for empty readers: {e}"),
+        }
+        if states
+            .iter()
+            .all(|s| !s.event_state().contains(pcsc::State::PRESENT))
+        {
+            return Ok(());
+        }
+        if Instant::now() > until {
+            bail!("a card is still in a virtual reader after {limit:?}");
+        }
+        for state in &mut states {
+            state.sync_current_state();
+        }
     }
 }

@@ -79,7 +79,11 @@ fn ensure_pcscd() -> anyhow::Result<()> {
     let pid_alive = || {
         std::fs::read_to_string("/run/pcscd/pcscd.pid")
             .ok()
-            .and_then(|t| t.trim_matches(|c: char| c == '\0' || c.is_whitespace()).parse::<u32>().ok())
+            .and_then(|t| {
+                t.trim_matches(|c: char| c == '\0' || c.is_whitespace())
+                    .parse::<u32>()
+                    .ok()
+            })
             .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
             .is_some_and(|stat| stat.contains("(pcscd) ") && !stat.contains("(pcscd) Z"))
     };

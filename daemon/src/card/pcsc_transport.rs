@@ -10,6 +10,11 @@ impl Transport for pcsc::Card {
     fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, CardError> {
         let mut buffer = [0u8; RECEIVE];
         let answer = pcsc::Card::transmit(self, apdu, &mut buffer).map_err(from_pcsc)?;
+        if answer.is_empty() {
+            // No status word at all: the card left mid-command (vpcd and
+            // some readers report this as an empty answer, not an error).
+            return Err(CardError::Removed);
+        }
         Ok(answer.to_vec())
     }
 }

@@ -417,7 +417,10 @@ impl Service {
     }
 
     fn detach(&mut self, name: &str) {
-        if let Some(reader) = self.readers.remove(name) {
+        if let Some(mut reader) = self.readers.remove(name) {
+            if let Some(card) = reader.card.take() {
+                let _ = card.disconnect(Disposition::LeaveCard);
+            }
             if reader.present {
                 (self.report)(CardReport::Removed {
                     reader: name.to_owned(),
@@ -477,10 +480,19 @@ impl Service {
 
     fn identify(&mut self, context: &Context, name: &str, since: Instant) {
         let reader_name = CString::new(name).unwrap_or_default();
+        // Every disconnect leaves the card as it is: resetting a card that
+        // just left upsets vpcd (the reader misses the next card) and costs
+        // a real reader a power cycle for nothing.
         let result = context
             .connect(&reader_name, ShareMode::Shared, Protocols::ANY)
             .map_err(from_pcsc)
-            .and_then(|mut card| identify(&mut card).map(|identity| (card, identity)));
+            .and_then(|mut card| match identify(&mut card) {
+                Ok(identity) => Ok((card, identity)),
+                Err(error) => {
+                    let _ = card.disconnect(Disposition::LeaveCard);
+                    Err(error)
+                }
+            });
         let report = match result {
             Ok((card, Some(identity))) => {
                 let took = since.elapsed();
@@ -495,10 +507,13 @@ impl Service {
                     took,
                 }
             }
-            Ok((_, None)) => CardReport::Unusable {
-                reader: name.to_owned(),
-                why: "neither a My Number card nor a card with a UID".into(),
-            },
+            Ok((card, None)) => {
+                let _ = card.disconnect(Disposition::LeaveCard);
+                CardReport::Unusable {
+                    reader: name.to_owned(),
+                    why: "neither a My Number card nor a card with a UID".into(),
+                }
+            }
             Err(CardError::Removed) => {
                 tracing::info!(reader = %name, "card removed while it was being read");
                 self.card_gone(name);
@@ -542,8 +557,10 @@ impl Service {
             .readers
             .get_mut(name)
             .ok_or_else(|| CardError::NoCard(name.to_owned()))?;
-        if !matches!(reader.identity, Some(Identity::Jpki { .. })) {
-            return Err(CardError::NotJpki);
+        match reader.identity {
+            Some(Identity::Jpki { .. }) => {}
+            Some(Identity::Uid { .. }) => return Err(CardError::NotJpki),
+            None => return Err(CardError::NoCard(name.to_owned())),
         }
         let card = reader
             .card
