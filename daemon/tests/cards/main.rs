@@ -6,6 +6,7 @@
 //! There is one pcscd and two readers per machine, so the tests take turns
 //! (one lock) and each starts with both readers empty.
 
+mod box_loop;
 mod cli;
 mod service;
 mod signed;
