@@ -11,6 +11,7 @@
 pub mod admin;
 mod backend;
 pub mod import;
+pub mod login;
 pub mod outbox;
 pub mod people;
 mod schema;
@@ -23,7 +24,7 @@ use std::path::Path;
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension as _};
 
-pub use backend::{BoxFuture, CenterStore, SqliteStore};
+pub use backend::{BoxFuture, CenterStore, LoginAnswer, SqliteStore};
 pub use watch::SweepReport;
 pub use writer::Writer;
 

@@ -242,4 +242,14 @@ CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE state = 'pending';
 CREATE INDEX outbox_state ON outbox(state, id);
 CREATE INDEX outbox_contact ON outbox(contact_id, state) WHERE contact_id IS NOT NULL;
 "#,
+    // Card login: challenges handed to boxes, each answerable once, for a
+    // minute (store/login.rs).
+    r#"
+CREATE TABLE login_challenges (
+    challenge  BLOB PRIMARY KEY,
+    box_id     INTEGER NOT NULL REFERENCES boxes(id),
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX login_challenges_expiry ON login_challenges(expires_at);
+"#,
 ];

@@ -238,7 +238,7 @@ mod tests {
 
     fn residents() -> Vec<ResidentInfo> {
         let json = serde_json::json!([{
-            "id": 7, "name": "山田 花子", "kana": "やまだ はなこ",
+            "id": 7, "name": "山田 花子", "name_kana": "やまだ はなこ",
             "care_plan": {"reminder_at": "09:00", "deadline": "12:00"},
             "cards": []
         }]);
