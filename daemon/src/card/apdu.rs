@@ -156,9 +156,12 @@ pub(crate) mod script {
 
     use super::*;
 
-    /// Expected command bytes and the answer to give (or an error).
+    /// An expected command and the answer to give (or an error).
+    type Step = (Vec<u8>, Result<Vec<u8>, CardError>);
+
+    /// Expected commands and their answers, in order.
     pub(crate) struct Script {
-        steps: std::collections::VecDeque<(Vec<u8>, Result<Vec<u8>, CardError>)>,
+        steps: std::collections::VecDeque<Step>,
         /// Every command sent, in order.
         pub(crate) sent: Vec<Vec<u8>>,
     }

@@ -411,7 +411,7 @@ impl Service {
             tracing::info!(reader = %text, "reader attached");
             self.readers.insert(text.clone(), Reader::default());
             (self.report)(CardReport::ReaderAttached { reader: text });
-            states.push(ReaderState::new(CString::from(name), State::UNAWARE));
+            states.push(ReaderState::new(name, State::UNAWARE));
         }
         Ok(())
     }

@@ -11,10 +11,7 @@ use mimamori_center::store::{Store, admin};
 use mimamori_daemon::config::Config;
 use mimamori_hw_tests::simcard::{Inserted, JpkiCard, SLOT_0};
 
-#[path = "../common/mod.rs"]
-mod common;
-
-use crate::readers;
+use crate::{common, readers};
 
 async fn state(url: &str) -> serde_json::Value {
     match reqwest::get(format!("{url}/state")).await {
@@ -55,6 +52,7 @@ async fn wait_for(url: &str, what: &str, check: impl Fn(&serde_json::Value) -> b
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::await_holding_lock)] // the guard keeps the machine's one pcscd for the whole test
 async fn a_resident_logs_in_with_a_my_number_card_and_the_check_in_is_signed() {
     let _readers = readers();
     let tmp = tempfile::tempdir().unwrap();

@@ -8,6 +8,8 @@
 
 mod box_loop;
 mod cli;
+#[path = "../common/mod.rs"]
+mod common;
 mod service;
 mod signed;
 

@@ -16,10 +16,7 @@ use mimamori_hw_tests::simcard::{Inserted, JpkiCard, SLOT_0};
 use mimamori_protocol::{Condition, EventBody, EventId, ResidentId, Vitals};
 use mimamori_remote_ui::CheckInDraft;
 
-#[path = "../common/mod.rs"]
-mod common;
-
-use crate::{readers, watch};
+use crate::{common, readers, watch};
 
 fn draft(resident: i64, condition: Condition) -> CheckInDraft {
     CheckInDraft {
@@ -33,6 +30,7 @@ fn draft(resident: i64, condition: Condition) -> CheckInDraft {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::await_holding_lock)] // the guard keeps the machine's one pcscd for the whole test
 async fn an_enrolled_card_signs_check_ins_the_center_accepts_and_an_altered_one_is_refused() {
     let _readers = readers();
     let tmp = tempfile::tempdir().unwrap();
@@ -160,6 +158,7 @@ async fn an_enrolled_card_signs_check_ins_the_center_accepts_and_an_altered_one_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::await_holding_lock)] // the guard keeps the machine's one pcscd for the whole test
 async fn online_login_answers_a_center_challenge_once() {
     let _readers = readers();
     let tmp = tempfile::tempdir().unwrap();
@@ -216,7 +215,7 @@ async fn online_login_answers_a_center_challenge_once() {
         let (http, url, token) = (http_ref, url_ref, token_ref);
         let response = http
             .post(format!("{url}/api/v1/login"))
-            .bearer_auth(&token)
+            .bearer_auth(token)
             .json(&body)
             .send()
             .await
