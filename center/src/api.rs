@@ -4,6 +4,14 @@
 //!   [`mimamori_protocol::SyncRequest`] in, a
 //!   [`mimamori_protocol::SyncResponse`] out. The answer comes after the
 //!   events are committed to disk.
+//! * `POST /api/v1/login/challenge` — box token; answers
+//!   `{"challenge": "<64 hex>", "expires_at": "..."}`: 32 random bytes, to be
+//!   answered once within a minute.
+//! * `POST /api/v1/login` — box token; `{"challenge": "<hex>",
+//!   "cert_fingerprint": "<64 hex>", "signature": "<hex>"}`, the My Number
+//!   card's signature over the challenge bytes; answers `{"resident": N,
+//!   "weak": false}`, or 401 (unknown, used or expired challenge, unbound
+//!   certificate, bad signature). The challenge is spent either way.
 //! * `GET /healthz` — 200 when the database takes a transaction, for load
 //!   balancers.
 //!
@@ -44,6 +52,8 @@ pub fn router(state: AppState) -> Router {
     let limit = state.config.http.max_body_bytes;
     Router::new()
         .route("/api/v1/sync", post(sync))
+        .route("/api/v1/login/challenge", post(login_challenge))
+        .route("/api/v1/login", post(login))
         .route("/healthz", get(health))
         .route(
             "/unsubscribe/{token}",
@@ -211,6 +221,63 @@ async fn sync(
         .into_response())
 }
 
+async fn login_challenge(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let hash = store::sync::token_hash(&bearer_token(&headers)?);
+    let challenge = state
+        .store
+        .login_challenge(hash, rand::random(), state.clock.now())
+        .await?;
+    Ok(axum::Json(challenge).into_response())
+}
+
+/// A box's answer to a challenge, as sent.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginRequest {
+    challenge: String,
+    cert_fingerprint: String,
+    signature: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let hash = store::sync::token_hash(&bearer_token(&headers)?);
+    let invalid = |field: &str, message: String| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            Some(field.to_owned()),
+            message,
+        )
+    };
+    let request: LoginRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed", None, e.to_string()))?;
+    let challenge = hex::decode(&request.challenge)
+        .map_err(|_| invalid("challenge", "expected hex digits".into()))?;
+    let fingerprint = request
+        .cert_fingerprint
+        .parse()
+        .map_err(|e: String| invalid("cert_fingerprint", e))?;
+    let signature = hex::decode(&request.signature)
+        .map_err(|_| invalid("signature", "expected hex digits".into()))
+        .and_then(|b| {
+            mimamori_protocol::Signature::from_bytes(&b).map_err(|e| invalid("signature", e))
+        })?;
+    let answer = store::LoginAnswer {
+        challenge,
+        fingerprint,
+        signature,
+    };
+    let logged_in = state.store.login(hash, answer, state.clock.now()).await?;
+    Ok(axum::Json(logged_in).into_response())
+}
+
 /// The page behind a family mail's unsubscribe link: it asks before it
 /// stops anything, because mail scanners open links on their own.
 async fn unsubscribe_page(
@@ -321,6 +388,24 @@ mod tests {
             _: bool,
             _: jiff::Timestamp,
         ) -> BoxFuture<'_, store::Result<Option<store::people::Subscription>>> {
+            Box::pin(async { Err(StoreError::Commit("database or disk is full".into())) })
+        }
+
+        fn login_challenge(
+            &self,
+            _: [u8; 32],
+            _: [u8; 32],
+            _: jiff::Timestamp,
+        ) -> BoxFuture<'_, store::Result<store::login::Challenge>> {
+            Box::pin(async { Err(StoreError::Commit("database or disk is full".into())) })
+        }
+
+        fn login(
+            &self,
+            _: [u8; 32],
+            _: store::LoginAnswer,
+            _: jiff::Timestamp,
+        ) -> BoxFuture<'_, store::Result<store::login::LoggedIn>> {
             Box::pin(async { Err(StoreError::Commit("database or disk is full".into())) })
         }
     }

@@ -23,6 +23,9 @@
 //! [sync]
 //! interval_s = 60
 //! heartbeat_interval_s = 900            # fractions too (0.05 at least), for tests
+//!
+//! [card]
+//! reader = "pcsc"                        # or "none" (only the virtual TV's card buttons)
 //! ```
 //!
 //! Unknown keys are errors, and every error names its key.
@@ -106,6 +109,8 @@ pub struct Config {
     pub input_devices: Option<Selection>,
     /// Linux key codes to the UI's keys.
     pub keys: KeyMap,
+    /// Whether the card service reads PC/SC readers (`card.reader`).
+    pub card_reader: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -125,6 +130,8 @@ struct File {
     sync: SyncFile,
     #[serde(default)]
     input: InputFile,
+    #[serde(default)]
+    card: CardFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -139,6 +146,20 @@ struct InputFile {
 enum DevicesFile {
     Word(String),
     Paths(Vec<PathBuf>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct CardFile {
+    reader: String,
+}
+
+impl Default for CardFile {
+    fn default() -> Self {
+        Self {
+            reader: "pcsc".into(),
+        }
+    }
 }
 
 fn default_data_dir() -> PathBuf {
@@ -340,9 +361,20 @@ impl Config {
             })?;
             keys.set(code, key);
         }
+        let card_reader = match file.card.reader.as_str() {
+            "pcsc" => true,
+            "none" => false,
+            other => {
+                return Err(ConfigError::Invalid {
+                    key: "card.reader",
+                    message: format!("`{other}` is not pcsc or none"),
+                });
+            }
+        };
         Ok(Config {
             input_devices,
             keys,
+            card_reader,
             device_id,
             center_url: file.center_url,
             token,
@@ -463,6 +495,7 @@ mod tests {
                 &format!("{ok}[sync]\nheartbeat_interval_s = 0\n"),
                 "sync.heartbeat_interval_s",
             ),
+            (&format!("{ok}[card]\nreader = \"usb\"\n"), "card.reader"),
         ] {
             let err = Config::parse(text, base).unwrap_err().to_string();
             assert!(err.contains(key), "`{err}` should name `{key}`");

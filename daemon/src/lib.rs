@@ -1,5 +1,6 @@
 //! The set-top box daemon's parts:
 //!
+//! * [`card`] — the card reader: My Number cards (JPKI) and trial cards;
 //! * [`outbox`] — every event kept safe on the box until the center acks it;
 //! * [`sync`] — the client that sends the outbox to the center;
 //! * [`input`] — remote-control keys from evdev to the UI's keys;
@@ -12,6 +13,7 @@
 //!
 //! The card service and the reminders build on these.
 
+pub mod card;
 pub mod config;
 pub mod display;
 pub mod input;

@@ -45,6 +45,9 @@ enum Command {
     },
     /// Checks a sync response (JSON on stdin) as the box would read it.
     CheckResponse,
+    /// The card reader: probe, login, enroll (JSON output).
+    #[command(subcommand)]
+    Card(mimamori_daemon::card::cli::CardCommand),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Run { config } => run(&config),
         Command::Render { screen, size, out } => render(&screen, &size, out),
         Command::CheckResponse => check_response(),
+        Command::Card(command) => return card(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -86,6 +90,19 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         () = terminate => {}
+    }
+}
+
+fn card(command: mimamori_daemon::card::cli::CardCommand) -> ExitCode {
+    match mimamori_daemon::card::cli::run(command) {
+        Ok(outcome) => {
+            println!("{}", outcome.output);
+            ExitCode::from(outcome.code)
+        }
+        Err(error) => {
+            eprintln!("mimamorid card: {error:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -74,6 +74,17 @@ impl Outbox {
         body: EventBody,
         recorded_at: Timestamp,
     ) -> Result<Event, OutboxError> {
+        self.record_as(EventId::generate(), body, recorded_at)
+    }
+
+    /// Records an event under an id chosen before (a signed check-in's
+    /// signature covers its id and time).
+    pub fn record_as(
+        &mut self,
+        id: EventId,
+        body: EventBody,
+        recorded_at: Timestamp,
+    ) -> Result<Event, OutboxError> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -84,7 +95,7 @@ impl Outbox {
             .optional()?;
         let seq = last.and_then(|s| s.parse::<u64>().ok()).unwrap_or(0) + 1;
         let event = Event {
-            id: EventId::generate(),
+            id,
             recorded_at,
             boot_id: self.boot,
             seq,

@@ -11,12 +11,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use mimamori_protocol::{
-    Authentication, CardBinding, CardUid, CheckupRecord, EventBody, Heartbeat, Notice, ResidentId,
+    Authentication, CardBinding, CheckupRecord, EventBody, EventId, Heartbeat, Notice,
     ResidentInfo, Standing, UidProof,
 };
 use mimamori_remote_ui::{App, BoxData, CardEvent, Effect, Event, Renderer, Screen, SyncStatus};
 use tokio::sync::{Notify, mpsc};
 
+use crate::card::link::{CardLink, Held};
+use crate::card::{CardError, CardReport, CardService, PinCheck};
 use crate::config::{Config, Display};
 use crate::display::{Framebuffer, Geometry};
 use crate::outbox::Outbox;
@@ -33,6 +35,10 @@ pub enum Input {
     CardInserted(Vec<u8>),
     /// The card was removed.
     CardRemoved,
+    /// News from the card service (PC/SC readers).
+    Card(CardReport),
+    /// The card's answer to a PIN.
+    PinChecked(Result<PinCheck, CardError>),
     /// A sync finished: `Ok` online, `Err` offline (with why).
     Synced(Result<(), String>),
 }
@@ -106,7 +112,13 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     set_cards(&output, &data);
     let mut app = App::with_data(data, now());
     app.handle(Event::Sync(SyncStatus::Offline));
-    let mut card: Option<(CardUid, ResidentId)> = None;
+    let mut link = CardLink::default();
+    let cards = config.card_reader.then(|| {
+        let inputs = inputs.clone();
+        CardService::start(move |report| {
+            let _ = inputs.blocking_send(Input::Card(report));
+        })
+    });
     let mut last_key_at = None;
     let mut key_seen: Option<Instant> = None;
     let mut shown: Option<Screen> = None;
@@ -150,22 +162,18 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
                     events.push(event);
                 }
                 Input::CardInserted(uid) => {
-                    let event = match CardUid::from_bytes(&uid) {
-                        Ok(uid) => match resident_of(&outbox, &uid)? {
-                            Some(resident) => {
-                                card = Some((uid, resident));
-                                CardEvent::Uid { resident }
-                            }
-                            None => CardEvent::Unknown,
-                        },
-                        Err(_) => CardEvent::Unknown,
-                    };
-                    events.push(Event::Card(event));
+                    let residents = section::<Vec<ResidentInfo>>(&outbox, "residents")?;
+                    events.push(Event::Card(link.on_virtual_insert(&uid, &residents)));
                 }
-                Input::CardRemoved => {
-                    card = None;
-                    events.push(Event::Card(CardEvent::Removed));
+                Input::CardRemoved => events.push(Event::Card(link.on_virtual_remove())),
+                Input::Card(report) => {
+                    let residents = section::<Vec<ResidentInfo>>(&outbox, "residents")?;
+                    events.extend(link.on_report(report, &residents).map(Event::Card));
                 }
+                Input::PinChecked(result) => events.push(match CardLink::pin_result(result) {
+                    Some(result) => Event::Pin(result),
+                    None => Event::Card(CardEvent::Removed),
+                }),
                 Input::Synced(Ok(())) => {
                     systemd.status(&format!("online; {} events wait for the center", outbox.pending_count().unwrap_or(0)));
                     let data = box_data(&outbox)?;
@@ -181,14 +189,14 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
         }
         while let Some(event) = events.pop() {
             for effect in app.handle(event) {
-                if let Some(back) = carry_out(
-                    effect,
-                    &mut outbox,
-                    card.as_ref(),
-                    &now,
-                    &sync_now,
-                    key_seen,
-                ) {
+                let card = Card {
+                    link: &link,
+                    service: cards.as_ref(),
+                    inputs: &inputs,
+                };
+                if let Some(back) =
+                    carry_out(effect, &mut outbox, &card, &now, &sync_now, key_seen)
+                {
                     events.push(back);
                 }
             }
@@ -196,6 +204,10 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
         draw(&mut app, &mut renderer, &mut output, &mut shown)?;
     }
     systemd.stopping();
+    // The card thread may wait to hand in a report: close the channel
+    // before joining it.
+    drop(rx);
+    drop(cards);
     tracing::info!(
         "the box stops; {} events wait for the center",
         outbox.pending_count().unwrap_or(0)
@@ -213,24 +225,63 @@ async fn watchdog_tick(watchdog: &mut Option<tokio::time::Interval>) {
     }
 }
 
+/// The card side of [`carry_out`].
+struct Card<'a> {
+    link: &'a CardLink,
+    service: Option<&'a CardService>,
+    inputs: &'a mpsc::Sender<Input>,
+}
+
+/// How long the box waits for a card's signature.
+const SIGNING_LIMIT: Duration = Duration::from_secs(10);
+
 /// Does what the UI asked; returns an event to feed back, if any.
 fn carry_out(
     effect: Effect,
     outbox: &mut Outbox,
-    card: Option<&(CardUid, ResidentId)>,
+    card: &Card<'_>,
     now: &impl Fn() -> mimamori_protocol::Timestamp,
     sync_now: &Notify,
     key_seen: Option<Instant>,
 ) -> Option<Event> {
     match effect {
         Effect::SaveCheckIn(draft) => {
-            let Some((uid, _)) = card.filter(|(_, r)| *r == draft.resident) else {
+            let Some(held) = card.link.held().filter(|h| h.resident() == draft.resident) else {
                 tracing::warn!("a check-in was confirmed without its card in the reader");
                 return Some(Event::SaveFailed);
             };
-            let check_in =
-                draft.into_check_in(Authentication::CardUid(UidProof { uid: uid.clone() }));
-            match outbox.record(EventBody::CheckIn(check_in), now()) {
+            let id = EventId::generate();
+            let at = now();
+            let check_in = match held {
+                Held::Uid { uid, .. } => {
+                    draft.into_check_in(Authentication::CardUid(UidProof { uid: uid.clone() }))
+                }
+                Held::Jpki {
+                    reader,
+                    fingerprint,
+                    ..
+                } => {
+                    let Some(service) = card.service else {
+                        return Some(Event::SaveFailed);
+                    };
+                    match crate::card::sign_check_in(
+                        service,
+                        reader,
+                        *fingerprint,
+                        draft,
+                        id,
+                        &at,
+                        SIGNING_LIMIT,
+                    ) {
+                        Ok(check_in) => check_in,
+                        Err(e) => {
+                            tracing::warn!("the card did not sign the check-in: {e}");
+                            return Some(Event::SaveFailed);
+                        }
+                    }
+                }
+            };
+            match outbox.record_as(id, EventBody::CheckIn(check_in), at) {
                 Ok(event) => {
                     let key_to_commit_ms = key_seen.map(|t| t.elapsed().as_secs_f64() * 1000.0);
                     tracing::info!(
@@ -256,9 +307,23 @@ fn carry_out(
             sync_now.notify_one();
             None
         }
-        Effect::VerifyPin(_) => {
-            // JPKI cards come with the card service; a trial card has no PIN.
-            tracing::warn!("a PIN was entered but this box reads trial cards only");
+        Effect::VerifyPin(pin) => {
+            let (Some(Held::Jpki { reader, .. }), Some(service)) = (card.link.held(), card.service)
+            else {
+                tracing::warn!("a PIN was entered without a My Number card in a reader");
+                return Some(Event::Card(CardEvent::Removed));
+            };
+            let Some(pin) = crate::card::Pin::new(pin.expose()) else {
+                return Some(Event::Pin(mimamori_remote_ui::PinResult::Wrong {
+                    tries_left: 3,
+                }));
+            };
+            let answer = service.verify_pin(reader, pin);
+            let inputs = card.inputs.clone();
+            tokio::spawn(async move {
+                let result = answer.await.unwrap_or(Err(CardError::Stopped));
+                let _ = inputs.send(Input::PinChecked(result)).await;
+            });
             None
         }
         other => {
@@ -335,16 +400,6 @@ fn box_data(outbox: &Outbox) -> anyhow::Result<BoxData> {
         standings: section::<Vec<Standing>>(outbox, "standings")?,
         history: Default::default(),
     })
-}
-
-fn resident_of(outbox: &Outbox, uid: &CardUid) -> anyhow::Result<Option<ResidentId>> {
-    let residents = section::<Vec<ResidentInfo>>(outbox, "residents")?;
-    Ok(residents.iter().find_map(|r| {
-        r.cards
-            .iter()
-            .any(|c| matches!(c, CardBinding::CardUid(b) if &b.uid == uid))
-            .then_some(r.id)
-    }))
 }
 
 async fn sync_loop(

@@ -76,7 +76,7 @@ async fn a_resident_checks_in_on_the_virtual_tv() {
         &format!(
             "device_id = \"box-0001\"\ncenter_url = \"{center_url}\"\ntoken = \"{token}\"\ndata_dir = \"box\"\n\
              [display]\nbackend = \"virtual\"\nlisten = \"127.0.0.1:{tv_port}\"\nsize = \"640x360\"\n\
-             [sync]\ninterval_s = 1\n"
+             [sync]\ninterval_s = 1\n[card]\nreader = \"none\"\n"
         ),
         tmp.path(),
     )

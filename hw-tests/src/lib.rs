@@ -5,4 +5,11 @@
 //! (`tests/qemu.rs`, with the `guest-devices` program inside the guest).
 //!
 //! On a real Raspberry Pi box the same tests run against its devices when
-//! `MIMAMORI_HW=1` is set. The library holds what the tests share.
+//! `MIMAMORI_HW=1` is set. The library holds what the tests share:
+//!
+//! * [`simcard`] — simulated My Number (JPKI), trial (UID) and stranger
+//!   cards speaking vpcd's protocol;
+//! * [`pcscd`] — starting pcscd with vpcd for a test, and restarting it.
+
+pub mod pcscd;
+pub mod simcard;

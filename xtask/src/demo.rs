@@ -315,7 +315,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     std::fs::write(
         &box_config,
         format!(
-            "device_id = \"demo-0001\"\ncenter_url = \"{url}\"\ntoken = \"{token1}\"\ndata_dir = \".\"\n\n[display]\nbackend = \"virtual\"\nlisten = \"127.0.0.1:{tv_port}\"\nsize = \"1280x720\"\n\n[sync]\ninterval_s = 10\n"
+            "device_id = \"demo-0001\"\ncenter_url = \"{url}\"\ntoken = \"{token1}\"\ndata_dir = \".\"\n\n[display]\nbackend = \"virtual\"\nlisten = \"127.0.0.1:{tv_port}\"\nsize = \"1280x720\"\n\n[sync]\ninterval_s = 10\n\n[card]\nreader = \"none\"\n"
         ),
     )?;
     let box_log = std::fs::File::create(box_dir.join("mimamorid.log"))?;

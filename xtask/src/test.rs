@@ -28,6 +28,13 @@ const PACKAGES: &[&str] = &[
     "dpkg-dev",
     "debootstrap",
     "systemd",
+    // The card reader: pcsc-lite to build against (the `pcsc` crate links
+    // it via pkg-config), pcscd with vsmartcard's virtual readers to test
+    // through the real PC/SC stack with the simulated cards.
+    "pkg-config",
+    "libpcsclite-dev",
+    "pcscd",
+    "vsmartcard-vpcd",
 ];
 
 /// Options of `cargo xtask test`.
@@ -43,6 +50,7 @@ pub(crate) struct Args {
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     debian::ensure(PACKAGES)?;
     ensure_rustup_components()?;
+    ensure_pcscd()?;
     if !args.no_lint {
         run_checked(
             cargo().args(["fmt", "--all", "--check"]),
@@ -90,6 +98,39 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         bail!("no test ran");
     }
     Ok(())
+}
+
+/// Starts pcscd (with vpcd's two virtual readers) unless it runs; the card
+/// tests share it. Fails when it does not come up.
+fn ensure_pcscd() -> anyhow::Result<()> {
+    let pid_alive = || {
+        std::fs::read_to_string("/run/pcscd/pcscd.pid")
+            .ok()
+            .and_then(|t| {
+                t.trim_matches(|c: char| c == '\0' || c.is_whitespace())
+                    .parse::<u32>()
+                    .ok()
+            })
+            .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+            .is_some_and(|stat| stat.contains("(pcscd) ") && !stat.contains("(pcscd) Z"))
+    };
+    if pid_alive() {
+        return Ok(());
+    }
+    eprintln!("xtask: starting pcscd");
+    // Through sh, so that pcscd outlives xtask and is nobody's zombie.
+    run_checked(
+        std::process::Command::new("sh")
+            .args(["-c", "/usr/sbin/pcscd --foreground >/dev/null 2>&1 &"]),
+        "starting pcscd",
+    )?;
+    for _ in 0..100 {
+        if pid_alive() && std::path::Path::new("/run/pcscd/pcscd.comm").exists() {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    bail!("pcscd did not start (is the pcscd package installed?)")
 }
 
 fn ensure_rustup_components() -> anyhow::Result<()> {

@@ -33,6 +33,24 @@ pub trait CenterStore: Send + Sync + 'static {
     /// Succeeds when the store can take a transaction.
     fn health(&self) -> BoxFuture<'_, Result<()>>;
 
+    /// Hands the box with the token a fresh login challenge (see
+    /// [`super::login::issue`]).
+    fn login_challenge(
+        &self,
+        token_hash: [u8; 32],
+        bytes: [u8; 32],
+        now: Timestamp,
+    ) -> BoxFuture<'_, Result<super::login::Challenge>>;
+
+    /// Spends a challenge and verifies a card's signature over it (see
+    /// [`super::login::verify`]).
+    fn login(
+        &self,
+        token_hash: [u8; 32],
+        answer: LoginAnswer,
+        now: Timestamp,
+    ) -> BoxFuture<'_, Result<super::login::LoggedIn>>;
+
     /// Looks up a family contact's unsubscribe token and, with `stop`,
     /// stops their mail (see [`super::people::unsubscribe`]).
     fn unsubscribe(
@@ -41,6 +59,17 @@ pub trait CenterStore: Send + Sync + 'static {
         stop: bool,
         now: Timestamp,
     ) -> BoxFuture<'_, Result<Option<super::people::Subscription>>>;
+}
+
+/// A box's answer to a login challenge.
+#[derive(Debug, Clone)]
+pub struct LoginAnswer {
+    /// The challenge's bytes.
+    pub challenge: Vec<u8>,
+    /// The card's certificate.
+    pub fingerprint: mimamori_protocol::CertFingerprint,
+    /// The card's signature over the challenge.
+    pub signature: mimamori_protocol::Signature,
 }
 
 /// The SQLite store: one file, one writer thread with group commit.
@@ -82,6 +111,36 @@ impl CenterStore for SqliteStore {
         Box::pin(self.writer.run(|conn| {
             conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))?;
             Ok(())
+        }))
+    }
+
+    fn login_challenge(
+        &self,
+        token_hash: [u8; 32],
+        bytes: [u8; 32],
+        now: Timestamp,
+    ) -> BoxFuture<'_, Result<super::login::Challenge>> {
+        Box::pin(
+            self.writer
+                .run(move |conn| super::login::issue(conn, &token_hash, bytes, now)),
+        )
+    }
+
+    fn login(
+        &self,
+        token_hash: [u8; 32],
+        answer: LoginAnswer,
+        now: Timestamp,
+    ) -> BoxFuture<'_, Result<super::login::LoggedIn>> {
+        Box::pin(self.writer.run(move |conn| {
+            super::login::verify(
+                conn,
+                &token_hash,
+                &answer.challenge,
+                &answer.fingerprint,
+                &answer.signature,
+                now,
+            )
         }))
     }
 

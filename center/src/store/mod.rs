@@ -15,6 +15,7 @@ mod cache;
 pub mod dashboard;
 pub mod backup;
 pub mod import;
+pub mod login;
 pub mod outbox;
 pub mod people;
 mod respond;
@@ -28,7 +29,7 @@ use std::path::Path;
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension as _};
 
-pub use backend::{BoxFuture, CenterStore, SqliteStore};
+pub use backend::{BoxFuture, CenterStore, LoginAnswer, SqliteStore};
 pub use watch::SweepReport;
 pub use writer::Writer;
 

@@ -349,4 +349,14 @@ CREATE TABLE mail_schedule (
     next_at INTEGER NOT NULL
 );
 "#,
+    // Card login: challenges handed to boxes, each answerable once, for a
+    // minute (store/login.rs).
+    r#"
+CREATE TABLE login_challenges (
+    challenge  BLOB PRIMARY KEY,
+    box_id     INTEGER NOT NULL REFERENCES boxes(id),
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX login_challenges_expiry ON login_challenges(expires_at);
+"#,
 ];
