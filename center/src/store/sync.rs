@@ -673,12 +673,12 @@ fn checkups_of(conn: &Connection, residents: &[i64]) -> Result<Vec<CheckupRecord
 }
 
 fn standing(conn: &Connection, resident: i64, today: jiff::civil::Date) -> Result<Standing> {
-    let (points, streak, last_on): (i64, u32, Option<String>) = conn
+    let (points, streak, last_on, paused): (i64, u32, Option<String>, Option<String>) = conn
         .prepare_cached(
-            "SELECT points, streak_days, last_check_in_on FROM residents WHERE id = ?1",
+            "SELECT points, streak_days, last_check_in_on, paused_through FROM residents WHERE id = ?1",
         )?
         .query_row([resident], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
         })?;
     let last_on = last_on.and_then(|d| d.parse::<jiff::civil::Date>().ok());
     // A streak whose last day is before yesterday is broken.
@@ -688,6 +688,11 @@ fn standing(conn: &Connection, resident: i64, today: jiff::civil::Date) -> Resul
         points,
         streak_days: if alive { streak } else { 0 },
         last_check_in_on: last_on.and_then(|d| d.to_string().parse().ok()),
+        // A pause that ended before today no longer matters to the box.
+        paused_through: paused
+            .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+            .filter(|&d| d >= today)
+            .and_then(|d| d.to_string().parse().ok()),
     })
 }
 
