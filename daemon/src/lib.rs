@@ -6,13 +6,19 @@
 //! * [`display`] — frames to the Linux framebuffer in its pixel format;
 //! * [`virtual_tv`] — the frame and a clickable remote on a local web page;
 //! * [`runtime`] — the loop that ties them to the UI (`mimamorid run`);
+//! * [`hardware`] — the box's LED, chime, call button and room sensor
+//!   (on a Raspberry Pi with the `pi` feature);
+//! * [`cec`] — waking the TV over HDMI-CEC;
+//! * [`devices`] — the parts and the TV as the loop drives them;
 //! * [`config`] — `/etc/mimamori/box.toml`.
 //!
-//! Device discovery on `/dev/input`, the card service and the reminders
-//! build on these.
+//! Device discovery on `/dev/input` and the card service build on these.
 
+pub mod cec;
 pub mod config;
+pub mod devices;
 pub mod display;
+pub mod hardware;
 pub mod input;
 pub mod outbox;
 pub mod runtime;

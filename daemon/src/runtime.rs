@@ -18,6 +18,7 @@ use mimamori_remote_ui::{App, BoxData, CardEvent, Effect, Event, Renderer, Scree
 use tokio::sync::{Notify, mpsc};
 
 use crate::config::{Config, Display};
+use crate::devices::{Devices, Running};
 use crate::display::{Framebuffer, Geometry};
 use crate::outbox::Outbox;
 use crate::sync::{SyncClient, backoff};
@@ -34,6 +35,8 @@ pub enum Input {
     CardRemoved,
     /// A sync finished: `Ok` online, `Err` offline (with why).
     Synced(Result<(), String>),
+    /// The box's own parts: call button, room sensor.
+    Hardware(crate::hardware::HardwareEvent),
 }
 
 /// The box's clock as the UI and the outbox want it: the resident's local
@@ -52,6 +55,16 @@ enum Output {
 
 /// Runs the box until `shutdown` completes.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let devices = Devices::open(&config);
+    run_with(config, devices, shutdown).await
+}
+
+/// Runs the box with these devices (tests bring stand-ins).
+pub async fn run_with(
+    config: Config,
+    devices: Devices,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
         format!(
             "creating the data directory {} (data_dir)",
@@ -65,6 +78,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     let started = Instant::now();
 
     let (inputs, mut rx) = mpsc::channel::<Input>(64);
+    let mut devices = Running::start(devices, inputs.clone());
     let sync_now = Arc::new(Notify::new());
     tokio::spawn(sync_loop(
         config.clone(),
@@ -97,6 +111,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     let data = box_data(&outbox)?;
     set_cards(&output, &data);
     let mut app = App::with_data(data, now());
+    app.set_reminder_policy(config.reminder);
     app.handle(Event::Sync(SyncStatus::Offline));
     let mut card: Option<(CardUid, ResidentId)> = None;
     let mut last_key_at = None;
@@ -116,7 +131,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
                     uptime_s: started.elapsed().as_secs(),
                     last_key_at,
                     tv_power: None,
-                    room: None,
+                    room: devices.room(),
                     software_version: env!("CARGO_PKG_VERSION").to_owned(),
                     pending_events: u32::try_from(outbox.pending_count().unwrap_or(0)).unwrap_or(u32::MAX),
                 });
@@ -154,10 +169,14 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
                     events.push(Event::Sync(SyncStatus::Online));
                 }
                 Input::Synced(Err(_)) => events.push(Event::Sync(SyncStatus::Offline)),
+                Input::Hardware(event) => events.extend(devices.event(event)),
             },
         }
         while let Some(event) = events.pop() {
             for effect in app.handle(event) {
+                if devices.effect(&effect) {
+                    continue;
+                }
                 if let Some(back) = carry_out(effect, &mut outbox, card.as_ref(), &now, &sync_now) {
                     events.push(back);
                 }
