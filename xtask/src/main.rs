@@ -6,7 +6,10 @@
 //!   and lints, runs every test, and ends with one summary line.
 //! * `cargo xtask demo` — runs the whole system, as far as it exists, on one
 //!   machine and prints where to look.
+//! * `cargo xtask cross` — builds the box daemon for the Raspberry Pi
+//!   (aarch64, `pi` feature).
 
+mod cross;
 mod debian;
 mod demo;
 mod test;
@@ -28,6 +31,8 @@ enum Task {
     Test(test::Args),
     /// Runs the whole system on this machine and prints where to look.
     Demo(demo::Args),
+    /// Builds the box daemon for the Raspberry Pi (aarch64, `pi` feature).
+    Cross(cross::Args),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +40,7 @@ fn main() -> ExitCode {
     let result = match cli.task {
         Task::Test(args) => test::run(&args),
         Task::Demo(args) => demo::run(&args),
+        Task::Cross(args) => cross::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

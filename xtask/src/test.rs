@@ -26,6 +26,10 @@ pub(crate) struct Args {
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     debian::ensure(PACKAGES)?;
     ensure_rustup_components()?;
+    // The Pi build: the daemon with the `pi` feature type-checks for aarch64
+    // (installs the target, the cross compiler and, once the daemon links
+    // PC/SC, libpcsclite-dev:arm64).
+    crate::cross::check()?;
     if !args.no_lint {
         run_checked(
             cargo().args(["fmt", "--all", "--check"]),
