@@ -183,6 +183,7 @@ struct WatchFile {
     weight_window_days: u32,
     offline_after_hours: f64,
     escalate_after_hours: f64,
+    room_heat_after_hours: f64,
     sweep_interval_s: u64,
 }
 
@@ -202,6 +203,7 @@ impl Default for WatchFile {
             weight_window_days: t.weight_window_days,
             offline_after_hours: t.offline_after.as_secs_f64() / 3600.0,
             escalate_after_hours: t.escalate_after.as_secs_f64() / 3600.0,
+            room_heat_after_hours: t.room_heat_after.as_secs_f64() / 3600.0,
             sweep_interval_s: 60,
         }
     }
@@ -297,6 +299,7 @@ impl Config {
             weight_window_days: positive("watch.weight_window_days", w.weight_window_days)?,
             offline_after: hours("watch.offline_after_hours", w.offline_after_hours)?,
             escalate_after: hours("watch.escalate_after_hours", w.escalate_after_hours)?,
+            room_heat_after: hours("watch.room_heat_after_hours", w.room_heat_after_hours)?,
         };
         if thresholds.systolic_low >= thresholds.systolic_high {
             return Err(ConfigError::Invalid {

@@ -26,6 +26,25 @@
 //!
 //! [card]
 //! reader = "pcsc"                        # or "none" (only the virtual TV's card buttons)
+//!
+//! [reminder]
+//! repeat_every_min = 30                  # 0: once a day
+//! max_prompts = 3
+//!
+//! [tv]
+//! cec_device = "/dev/cec0"               # woken over HDMI-CEC with cec-ctl
+//!
+//! [hardware]                             # the box's own parts; absent: none
+//! led_pin = 17                           # BCM GPIO numbers
+//! led_active_low = false
+//! chime = "pwm0"                         # "pwm0", "pwm1", "gpio:27" or "none"
+//! chime_frequency_hz = 2000              # for a PWM chime
+//! button_pin = 22
+//! button_active_low = true               # to ground, with the pull-up
+//! sensor = true                          # SHT4x room sensor
+//! i2c_bus = 1
+//! sensor_address = 0x44
+//! sensor_interval_s = 60
 //! ```
 //!
 //! Unknown keys are errors, and every error names its key.
@@ -36,6 +55,7 @@ use std::path::{Path, PathBuf};
 use mimamori_remote_ui::Key;
 use serde::Deserialize;
 
+pub use crate::hardware::config::{ChimeOutput, HardwareConfig};
 use crate::input::KeyMap;
 use crate::input::devices::Selection;
 
@@ -111,6 +131,12 @@ pub struct Config {
     pub keys: KeyMap,
     /// Whether the card service reads PC/SC readers (`card.reader`).
     pub card_reader: bool,
+    /// How often the TV reminds of a missing check-in.
+    pub reminder: mimamori_remote_ui::ReminderPolicy,
+    /// The HDMI-CEC device that wakes the TV.
+    pub cec_device: PathBuf,
+    /// The box's own LED, chime, call button and room sensor, if it has them.
+    pub hardware: Option<HardwareConfig>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -132,6 +158,11 @@ struct File {
     input: InputFile,
     #[serde(default)]
     card: CardFile,
+    #[serde(default)]
+    reminder: ReminderFile,
+    #[serde(default)]
+    tv: TvFile,
+    hardware: Option<crate::hardware::config::HardwareFile>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -158,6 +189,37 @@ impl Default for CardFile {
     fn default() -> Self {
         Self {
             reader: "pcsc".into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ReminderFile {
+    repeat_every_min: u16,
+    max_prompts: u8,
+}
+
+impl Default for ReminderFile {
+    fn default() -> Self {
+        let policy = mimamori_remote_ui::ReminderPolicy::default();
+        Self {
+            repeat_every_min: policy.repeat_every_minutes,
+            max_prompts: policy.max_prompts,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct TvFile {
+    cec_device: PathBuf,
+}
+
+impl Default for TvFile {
+    fn default() -> Self {
+        Self {
+            cec_device: "/dev/cec0".into(),
         }
     }
 }
@@ -371,6 +433,22 @@ impl Config {
                 });
             }
         };
+        if !(1..=24).contains(&file.reminder.max_prompts) {
+            return Err(ConfigError::Invalid {
+                key: "reminder.max_prompts",
+                message: format!("{} is not between 1 and 24", file.reminder.max_prompts),
+            });
+        }
+        if file.reminder.repeat_every_min > 720 {
+            return Err(ConfigError::Invalid {
+                key: "reminder.repeat_every_min",
+                message: format!(
+                    "{} minutes is more than 12 hours (0 reminds once a day)",
+                    file.reminder.repeat_every_min
+                ),
+            });
+        }
+        let hardware = file.hardware.map(|h| h.check()).transpose()?;
         Ok(Config {
             input_devices,
             keys,
@@ -383,6 +461,12 @@ impl Config {
             display,
             sync_interval_s: file.sync.interval_s,
             heartbeat_interval: std::time::Duration::from_secs_f64(heartbeat),
+            reminder: mimamori_remote_ui::ReminderPolicy {
+                repeat_every_minutes: file.reminder.repeat_every_min,
+                max_prompts: file.reminder.max_prompts,
+            },
+            cec_device: file.tv.cec_device,
+            hardware,
         })
     }
 }
@@ -496,6 +580,43 @@ mod tests {
                 "sync.heartbeat_interval_s",
             ),
             (&format!("{ok}[card]\nreader = \"usb\"\n"), "card.reader"),
+            (
+                &format!("{ok}[reminder]\nmax_prompts = 0\n"),
+                "reminder.max_prompts",
+            ),
+            (
+                &format!("{ok}[hardware]\nled_pin = 40\n"),
+                "hardware.led_pin",
+            ),
+            (
+                &format!("{ok}[hardware]\nled_pin = 17\nbutton_pin = 17\n"),
+                "hardware.button_pin",
+            ),
+            (
+                &format!("{ok}[hardware]\nchime = \"pwm3\"\n"),
+                "hardware.chime",
+            ),
+            (
+                &format!("{ok}[hardware]\nchime = \"gpio:x\"\n"),
+                "hardware.chime",
+            ),
+            (
+                &format!("{ok}[hardware]\nchime_frequency_hz = 20\n"),
+                "hardware.chime_frequency_hz",
+            ),
+            (
+                &format!("{ok}[hardware]\nsensor_address = 0x50\n"),
+                "hardware.sensor_address",
+            ),
+            (
+                &format!("{ok}[hardware]\nled_pin = 3\n"),
+                "hardware.led_pin",
+            ),
+            (
+                &format!("{ok}[hardware]\nsensor_interval_s = 1\n"),
+                "hardware.sensor_interval_s",
+            ),
+            (&format!("{ok}[hardware]\nled = 1\n"), "led"),
         ] {
             let err = Config::parse(text, base).unwrap_err().to_string();
             assert!(err.contains(key), "`{err}` should name `{key}`");

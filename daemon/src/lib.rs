@@ -9,13 +9,18 @@
 //! * [`runtime`] — the loop that ties them to the UI (`mimamorid run`);
 //! * [`systemd`] — readiness, watchdog and status for systemd;
 //! * [`logging`] — logs for a terminal or the journal;
+//! * [`hardware`] — the box's LED, chime, call button and room sensor
+//!   (on a Raspberry Pi with the `pi` feature);
+//! * [`cec`] — waking the TV over HDMI-CEC;
+//! * [`devices`] — the parts and the TV as the loop drives them;
 //! * [`config`] — `/etc/mimamori/box.toml`.
-//!
-//! The card service and the reminders build on these.
 
 pub mod card;
+pub mod cec;
 pub mod config;
+pub mod devices;
 pub mod display;
+pub mod hardware;
 pub mod input;
 pub mod logging;
 pub mod outbox;

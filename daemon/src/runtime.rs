@@ -20,6 +20,7 @@ use tokio::sync::{Notify, mpsc};
 use crate::card::link::{CardLink, Held};
 use crate::card::{CardError, CardReport, CardService, PinCheck};
 use crate::config::{Config, Display};
+use crate::devices::{Devices, Running};
 use crate::display::{Framebuffer, Geometry};
 use crate::outbox::Outbox;
 use crate::sync::{SyncClient, backoff};
@@ -41,6 +42,8 @@ pub enum Input {
     PinChecked(Result<PinCheck, CardError>),
     /// A sync finished: `Ok` online, `Err` offline (with why).
     Synced(Result<(), String>),
+    /// The box's own parts: call button, room sensor.
+    Hardware(crate::hardware::HardwareEvent),
 }
 
 /// The box's clock as the UI and the outbox want it: the resident's local
@@ -59,6 +62,16 @@ enum Output {
 
 /// Runs the box until `shutdown` completes.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let devices = Devices::open(&config);
+    run_with(config, devices, shutdown).await
+}
+
+/// Runs the box with these devices (tests bring stand-ins).
+pub async fn run_with(
+    config: Config,
+    devices: Devices,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
         format!(
             "creating the data directory {} (data_dir)",
@@ -72,6 +85,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     let started = Instant::now();
 
     let (inputs, mut rx) = mpsc::channel::<Input>(64);
+    let mut devices = Running::start(devices, inputs.clone());
     let sync_now = Arc::new(Notify::new());
     if let Some(selection) = config.input_devices.clone() {
         tokio::spawn(crate::input::devices::run(
@@ -111,6 +125,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     let data = box_data(&outbox)?;
     set_cards(&output, &data);
     let mut app = App::with_data(data, now());
+    app.set_reminder_policy(config.reminder);
     app.handle(Event::Sync(SyncStatus::Offline));
     let mut link = CardLink::default();
     let cards = config.card_reader.then(|| {
@@ -146,7 +161,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
                     uptime_s: started.elapsed().as_secs(),
                     last_key_at,
                     tv_power: None,
-                    room: None,
+                    room: devices.room(),
                     software_version: env!("CARGO_PKG_VERSION").to_owned(),
                     pending_events: u32::try_from(outbox.pending_count().unwrap_or(0)).unwrap_or(u32::MAX),
                 });
@@ -185,17 +200,20 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
                     systemd.status(&format!("offline ({why}); {} events wait for the center", outbox.pending_count().unwrap_or(0)));
                     events.push(Event::Sync(SyncStatus::Offline));
                 }
+                Input::Hardware(event) => events.extend(devices.event(event)),
             },
         }
         while let Some(event) = events.pop() {
             for effect in app.handle(event) {
+                if devices.effect(&effect) {
+                    continue;
+                }
                 let card = Card {
                     link: &link,
                     service: cards.as_ref(),
                     inputs: &inputs,
                 };
-                if let Some(back) =
-                    carry_out(effect, &mut outbox, &card, &now, &sync_now, key_seen)
+                if let Some(back) = carry_out(effect, &mut outbox, &card, &now, &sync_now, key_seen)
                 {
                     events.push(back);
                 }

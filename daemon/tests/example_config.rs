@@ -36,5 +36,8 @@ fn the_packaged_configuration_loads_with_its_token_file() {
         }
     );
     assert_eq!(config.sync_interval_s, 60);
-    assert_eq!(config.heartbeat_interval, std::time::Duration::from_secs(900));
+    assert_eq!(
+        config.heartbeat_interval,
+        std::time::Duration::from_secs(900)
+    );
 }

@@ -357,10 +357,13 @@ impl VitalKind {
     }
 }
 
-/// A resident's health points and streak, for the done screen.
+/// A resident's health points and streak, for the done screen, and what
+/// the box's reminder needs to know every sync: whether today is done and
+/// whether the watch is paused.
 ///
 /// ```json
-/// {"resident": 1042, "points": 320, "streak_days": 12, "last_check_in_on": "2026-11-29"}
+/// {"resident": 1042, "points": 320, "streak_days": 12, "last_check_in_on": "2026-11-29",
+///  "paused_through": "2026-12-05"}
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Standing {
@@ -373,6 +376,11 @@ pub struct Standing {
     /// The last day with a check-in, on the resident's calendar.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_check_in_on: Option<CalendarDate>,
+    /// The watch is paused (入院中, 旅行中) through this day, inclusive:
+    /// the box does not remind. Absent when not paused (and from centers
+    /// before this field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_through: Option<CalendarDate>,
 }
 
 /// A notice from the town, shown on the TV.

@@ -11,6 +11,7 @@ use crate::event::{
     SyncStatus,
 };
 use crate::flow::{Answers, SYMPTOM_PAGES, Step, VitalField, questions};
+use crate::reminder::{ReminderPolicy, Reminders, due_residents};
 use crate::screen::Screen;
 
 /// Length of a JPKI user-authentication PIN.
@@ -99,6 +100,7 @@ pub(crate) enum Action {
     SosCancel,
     SosSend,
     SosClose,
+    DismissReminder,
 }
 
 /// One choice as the state machine sees it.
@@ -147,7 +149,12 @@ pub struct App {
     /// succeeds; offered again at the resident's next login.
     pub(crate) unsaved: BTreeMap<ResidentId, CheckInDraft>,
     pub(crate) last_key_at: Option<Timestamp>,
-    pub(crate) reminded_on: Option<CalendarDate>,
+    pub(crate) reminders: Reminders,
+    pub(crate) reminder_policy: ReminderPolicy,
+    /// The reminder's prompt is on the standby screen until dismissed.
+    pub(crate) prompt: bool,
+    /// The room's 暑さ指数, when the box has a sensor.
+    pub(crate) room: Option<mimamori_firmware::Wbgt>,
     pub(crate) led: Option<LedPattern>,
 }
 
@@ -171,7 +178,10 @@ impl App {
             saved_on: BTreeMap::new(),
             unsaved: BTreeMap::new(),
             last_key_at: None,
-            reminded_on: None,
+            reminders: Reminders::default(),
+            reminder_policy: ReminderPolicy::default(),
+            prompt: false,
+            room: None,
             led: None,
         }
     }
@@ -184,6 +194,17 @@ impl App {
         app
     }
 
+    /// Sets how often the reminder prompts (from the box's configuration).
+    pub fn set_reminder_policy(&mut self, policy: ReminderPolicy) {
+        self.reminder_policy = policy;
+    }
+
+    /// Whether the room's 暑さ指数 is at 危険 now.
+    pub fn heat_danger(&self) -> bool {
+        self.room
+            .is_some_and(|w| w.risk() == mimamori_firmware::HeatRisk::Danger)
+    }
+
     /// Handles one event and returns what the daemon should do.
     pub fn handle(&mut self, event: Event) -> Vec<Effect> {
         let mut fx = Vec::new();
@@ -194,6 +215,9 @@ impl App {
                     s.nudged = false;
                 }
                 self.on_key(key, &mut fx);
+            }
+            Event::CallButton if matches!(self.sos, Some(SosView::Confirm(_))) => {
+                self.act(Action::SosSend, &mut fx);
             }
             Event::Held(Key::Red) | Event::CallButton => {
                 let source = if event == Event::CallButton {
@@ -215,6 +239,14 @@ impl App {
             Event::Sync(status) => self.sync = status,
             Event::Data(data) => self.data = *data,
             Event::Tick(now) => self.on_tick(now, &mut fx),
+            Event::Room(wbgt) => {
+                let was = self.heat_danger();
+                self.room = wbgt;
+                if self.heat_danger() && !was {
+                    fx.push(Effect::WakeTv);
+                    fx.push(Effect::Chime(Chime::Reminder));
+                }
+            }
         }
         self.update_led(&mut fx);
         fx
@@ -248,6 +280,11 @@ impl App {
             return false;
         };
         self.saved_on.get(&resident) == Some(&today)
+            || self
+                .data
+                .standings
+                .iter()
+                .any(|s| s.resident == resident && s.last_check_in_on == Some(today))
             || self.data.history.get(&resident).is_some_and(|days| {
                 days.iter()
                     .any(|d| d.date == today && d.condition.is_some())
@@ -497,6 +534,7 @@ impl App {
                 self.led = None;
                 self.refocus();
             }
+            Action::DismissReminder => self.prompt = false,
             Action::PinOk => self.submit_pin(fx),
             _ => self.act_in_session(action, fx),
         }
@@ -844,20 +882,53 @@ impl App {
         let (Some(now), Some(today)) = (self.now, self.today()) else {
             return;
         };
-        if self.reminded_on == Some(today) || self.state != State::Standby {
+        let t = now.as_offset_date_time();
+        let minute = u16::from(t.hour()) * 60 + u16::from(t.minute());
+        let due = !self.due(today, minute).is_empty();
+        if !due {
+            self.prompt = false;
+        }
+        // Not while someone is at the TV with a card, or asking for help.
+        if self.state != State::Standby || self.sos.is_some() {
             return;
         }
-        let t = now.as_offset_date_time();
-        let minutes = u16::from(t.hour()) * 60 + u16::from(t.minute());
-        let due =
-            self.data.residents.iter().any(|r| {
-                r.care_plan.reminder_at.minutes_of_day() <= minutes && !self.done_today(r.id)
-            });
-        if due {
-            self.reminded_on = Some(today);
+        if self
+            .reminders
+            .check(&self.reminder_policy, today, minute, due)
+        {
+            self.prompt = true;
+            self.refocus();
             fx.push(Effect::WakeTv);
             fx.push(Effect::Chime(Chime::Reminder));
         }
+    }
+
+    /// Whether the reminder's prompt is on the TV: prompted and not put
+    /// away, and still due.
+    pub(crate) fn prompting(&self) -> bool {
+        self.prompt && !self.due_now().is_empty()
+    }
+
+    /// Residents whose reminder is due at the last tick.
+    pub(crate) fn due_now(&self) -> Vec<ResidentId> {
+        match (self.today(), self.now) {
+            (Some(today), Some(now)) => {
+                let t = now.as_offset_date_time();
+                self.due(today, u16::from(t.hour()) * 60 + u16::from(t.minute()))
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Residents whose reminder is due now.
+    pub(crate) fn due(&self, today: CalendarDate, minute: u16) -> Vec<ResidentId> {
+        due_residents(
+            &self.data.residents,
+            &self.data.standings,
+            today,
+            minute,
+            |r| self.done_today(r),
+        )
     }
 
     fn update_led(&mut self, fx: &mut Vec<Effect>) {
@@ -868,7 +939,11 @@ impl App {
             LedPattern::Off
         } else if self.data.residents.iter().all(|r| self.done_today(r.id)) {
             LedPattern::Done
-        } else if self.reminded_on == self.today() {
+        } else if self
+            .today()
+            .is_some_and(|d| self.reminders.prompts_on(d) > 0)
+            && !self.due_now().is_empty()
+        {
             LedPattern::Reminder
         } else {
             LedPattern::Off

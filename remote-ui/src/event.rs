@@ -126,7 +126,8 @@ pub enum Event {
     /// A key was held for the hold time (2 s); only the red key means
     /// anything held: SOS.
     Held(Key),
-    /// The box's own call button was held.
+    /// The box's own call button was held: asks 「助けを呼びますか？」, and
+    /// held again on that question, calls.
     CallButton,
     /// Card reader news.
     Card(CardEvent),
@@ -142,6 +143,10 @@ pub enum Event {
     /// The clock, on the resident's calendar (local offset). Sent at least
     /// once a second; the first tick sets the clock.
     Tick(Timestamp),
+    /// The room's 暑さ指数 from the box's sensor; `None` when the sensor
+    /// has nothing to say (absent, failing). At 危険 the TV says
+    /// 「エアコンをつけましょう」.
+    Room(Option<mimamori_firmware::Wbgt>),
 }
 
 /// A PIN typed on the remote. Its `Debug` does not show the digits.

@@ -26,6 +26,7 @@
 mod app;
 mod event;
 mod flow;
+mod reminder;
 mod render;
 pub mod sample;
 mod screen;
@@ -37,6 +38,8 @@ pub use event::{
     BoxData, CardEvent, CheckInDraft, Chime, Effect, Event, HistoryDay, Key, LedPattern, Pin,
     PinResult, SyncStatus,
 };
+pub use mimamori_firmware::{HeatRisk, Wbgt};
+pub use reminder::{ReminderPolicy, Reminders, due_residents};
 pub use render::{
     BIZ_UD_GOTHIC, BIZ_UD_GOTHIC_BOLD, FontError, Fonts, Frame, NOTO_SANS_CJK, NOTO_SANS_CJK_BOLD,
     Renderer,

@@ -113,6 +113,7 @@ pub fn data() -> BoxData {
             points: 320,
             streak_days: 12,
             last_check_in_on: Some(date(2026, 11, 28)),
+            paused_through: None,
         }],
         history: BTreeMap::from([(RESIDENT, history)]),
     }
@@ -146,6 +147,8 @@ pub const SCREENS: &[&str] = &[
     "checkup",
     "sos-confirm",
     "sos-sent",
+    "reminder",
+    "heat-warning",
 ];
 
 fn keys(app: &mut App, keys: &[Key]) {
@@ -311,6 +314,15 @@ pub fn screen(name: &str) -> Option<App> {
             login(&mut app);
             answer(&mut app, 1);
             app.handle(Event::Held(Key::Red));
+        }
+        "reminder" => {
+            app.handle(Event::Tick(
+                "2026-11-29T09:00:00+09:00".parse().expect("timestamp"),
+            ));
+        }
+        "heat-warning" => {
+            // 35 °C and 70 % in a closed room: 暑さ指数 33.6, 危険.
+            app.handle(Event::Room(Some(crate::Wbgt::indoor(35_000, 70_000))));
         }
         "sos-sent" => {
             app.handle(Event::Held(Key::Red));

@@ -14,6 +14,10 @@ use crate::event::HistoryDay;
 pub enum ScreenKind {
     /// Clock, date, today's state, 「カードを入れてください」.
     Standby,
+    /// 「今日の体調を記録しましょう」: the check-in is due (reminder).
+    Reminder,
+    /// 「エアコンをつけましょう」: the room's 暑さ指数 is 危険.
+    HeatWarning,
     /// Masked PIN entry.
     Pin,
     /// The card has one PIN try left: the box refuses to ask.

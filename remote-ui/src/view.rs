@@ -24,6 +24,9 @@ pub(crate) fn options(app: &App) -> Vec<Opt> {
         None => {}
     }
     let s = match &app.state {
+        State::Standby if app.prompting() && app.reader_ok => {
+            return vec![Opt::new("わかりました", Action::DismissReminder)];
+        }
         State::Pin { .. } => return vec![Opt::new("決定", Action::PinOk)],
         State::Session(s) => s,
         _ => return Vec::new(),
@@ -193,6 +196,8 @@ fn base(app: &App) -> Screen {
             ];
             s
         }
+        State::Standby if app.prompting() => reminder(app),
+        State::Standby if app.heat_danger() => heat_warning(app),
         State::Standby => standby(app),
         State::Message(m) => message(*m),
         State::Pin {
@@ -243,10 +248,14 @@ fn base(app: &App) -> Screen {
 
 fn sos(app: &App, view: SosView) -> Screen {
     match view {
-        SosView::Confirm(_) => {
+        SosView::Confirm(source) => {
             let mut s = Screen::new(ScreenKind::SosConfirm, "助けを呼びますか？");
             s.tone = Tone::Alert;
             s.lines = vec!["保健師さんとご家族に、すぐ連絡します。".to_owned()];
+            if source == mimamori_protocol::SosSource::CallButton {
+                s.lines
+                    .push("もう一度 ボタンを長く押しても 連絡します。".to_owned());
+            }
             s.legend = legend(&[
                 (LegendKey::Arrows, "えらぶ"),
                 (LegendKey::Ok, "決める"),
@@ -301,6 +310,55 @@ fn standby(app: &App) -> Screen {
     for n in app.data.notices.iter().filter(|n| n.important) {
         s.lines.push(format!("【大切】{}", n.title));
     }
+    s
+}
+
+/// The room's 暑さ指数 as the TV says it, e.g. 「31.5（危険）」.
+fn wbgt_text(wbgt: mimamori_firmware::Wbgt) -> String {
+    let tenths = wbgt.tenths();
+    format!(
+        "{}{}.{}（{}）",
+        if tenths < 0 { "-" } else { "" },
+        tenths.unsigned_abs() / 10,
+        tenths.unsigned_abs() % 10,
+        wbgt.risk().label_ja()
+    )
+}
+
+fn heat_lines(app: &App) -> Vec<String> {
+    match app.room {
+        Some(wbgt) if app.heat_danger() => vec![
+            format!("お部屋の暑さ指数は {} です。", wbgt_text(wbgt)),
+            "水分をとって、すずしくしてください。".to_owned(),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+fn reminder(app: &App) -> Screen {
+    let mut s = Screen::new(ScreenKind::Reminder, "今日の体調を 記録しましょう");
+    let due = app.due_now();
+    for r in app.data.residents.iter().filter(|r| due.contains(&r.id)) {
+        s.lines
+            .push(format!("{}さん、今日の記録は まだです。", r.name));
+    }
+    s.lines
+        .push("カードを入れて、体調を教えてください。".to_owned());
+    if app.heat_danger() {
+        s.tone = Tone::Alert;
+        s.lines
+            .push("暑さ指数が「危険」です。エアコンをつけましょう。".to_owned());
+    }
+    s.legend = legend(&[(LegendKey::Ok, "この画面を とじる")]);
+    s
+}
+
+fn heat_warning(app: &App) -> Screen {
+    let mut s = Screen::new(ScreenKind::HeatWarning, "エアコンをつけましょう");
+    s.tone = Tone::Alert;
+    s.lines = heat_lines(app);
+    s.lines
+        .push("カードを入れると、体調を記録できます。".to_owned());
     s
 }
 

@@ -10,7 +10,10 @@
 //!   machine and prints where to look.
 //! * `cargo xtask dist` — builds the Debian packages (`mimamori-box` for
 //!   arm64, `mimamori-center` for amd64 and arm64) into `target/dist/`.
+//! * `cargo xtask cross` — builds the box daemon for the Raspberry Pi
+//!   (aarch64, `pi` feature).
 
+mod cross;
 mod debian;
 mod demo;
 mod dist;
@@ -37,6 +40,8 @@ enum Task {
     Demo(demo::Args),
     /// Builds the Debian packages into target/dist/.
     Dist(dist::Args),
+    /// Builds the box daemon for the Raspberry Pi (aarch64, `pi` feature).
+    Cross(cross::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +50,7 @@ fn main() -> ExitCode {
         Task::Test(args) => test::run(&args),
         Task::Demo(args) => demo::run(&args),
         Task::Dist(args) => dist::run(&args),
+        Task::Cross(args) => cross::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

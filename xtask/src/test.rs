@@ -51,6 +51,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     debian::ensure(PACKAGES)?;
     ensure_rustup_components()?;
     ensure_pcscd()?;
+    // The Pi build: the daemon with the `pi` feature type-checks for aarch64
+    // (installs the target, the cross compiler and, once the daemon links
+    // PC/SC, libpcsclite-dev:arm64).
+    crate::cross::check()?;
     if !args.no_lint {
         run_checked(
             cargo().args(["fmt", "--all", "--check"]),

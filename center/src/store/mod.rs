@@ -11,9 +11,9 @@
 
 pub mod admin;
 mod backend;
+pub mod backup;
 mod cache;
 pub mod dashboard;
-pub mod backup;
 pub mod import;
 pub mod login;
 pub mod outbox;

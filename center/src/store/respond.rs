@@ -200,6 +200,12 @@ fn standing(
         points: facts.points,
         streak_days: if alive { facts.streak_days } else { 0 },
         last_check_in_on: last_on.and_then(|d| d.to_string().parse().ok()),
+        // A pause that ended before today no longer matters to the box.
+        paused_through: facts
+            .state
+            .paused_through
+            .filter(|&d| d >= today)
+            .and_then(|d| d.to_string().parse().ok()),
     })
 }
 

@@ -240,7 +240,25 @@ fn store_event(
             )?;
         }
         EventBody::Heartbeat(heartbeat) => {
-            store_heartbeat(conn, the_box.id, event, heartbeat, corrected)?
+            store_heartbeat(conn, the_box.id, event, heartbeat, corrected)?;
+            if let Some(room) = heartbeat.room {
+                let latest = rules::RoomReading {
+                    at: corrected,
+                    temperature_c: room.temperature_c,
+                    humidity_pct: room.humidity_pct,
+                };
+                for resident in residents_of(conn, the_box.id)? {
+                    let (state, thresholds) = watch::load_state(conn, config, resident)?;
+                    let earlier = watch::room_readings(
+                        conn,
+                        the_box.id,
+                        corrected,
+                        thresholds.room_heat_after,
+                    )?;
+                    let actions = rules::on_room_reading(&latest, &earlier, &state, &thresholds);
+                    applied.extend(watch::apply(conn, config, resident, &actions, now)?);
+                }
+            }
         }
         EventBody::Sos(sos) => {
             // The call button works without a card: then everyone at the box

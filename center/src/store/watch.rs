@@ -127,6 +127,36 @@ fn last_resolved(conn: &Connection, resident: i64) -> Result<Vec<(AlertKind, Tim
     .collect()
 }
 
+/// The room readings of a box's heartbeats before `until`, back to an hour
+/// more than `span` before it (so that a run of 危険 can be traced to its
+/// start), for [`watch::on_room_reading`].
+pub(crate) fn room_readings(
+    conn: &Connection,
+    box_id: i64,
+    until: Timestamp,
+    span: jiff::SignedDuration,
+) -> Result<Vec<watch::RoomReading>> {
+    let from = until
+        .checked_sub(span)
+        .and_then(|t| t.checked_sub(jiff::SignedDuration::from_hours(1)))
+        .unwrap_or(Timestamp::UNIX_EPOCH);
+    Ok(conn
+        .prepare_cached(
+            "SELECT at, room_temperature, room_humidity FROM heartbeats
+              WHERE box_id = ?1 AND at >= ?2 AND at < ?3
+                AND room_temperature IS NOT NULL AND room_humidity IS NOT NULL
+              ORDER BY at",
+        )?
+        .query_map(params![box_id, ms(from), ms(until)], |row| {
+            Ok(watch::RoomReading {
+                at: from_ms(row.get(0)?),
+                temperature_c: mimamori_protocol::Tenths(row.get(1)?),
+                humidity_pct: mimamori_protocol::Tenths(row.get(2)?),
+            })
+        })?
+        .collect::<std::result::Result<_, _>>()?)
+}
+
 /// Writes the engine's actions for `resident` as alert rows and history.
 ///
 /// Each alert opened or escalated enqueues its mail in the same

@@ -15,6 +15,8 @@
 //!   `vitals`, `declining`, and closing an open `missed` alert.
 //! * [`on_sos`] and [`on_box_contact`] — an SOS opens `sos`; any contact
 //!   from the box closes `box_offline`.
+//! * [`on_room_reading`] — `room_heat` when the room's 暑さ指数 has stayed
+//!   at 危険 for `room_heat_after`; closed once it is below 厳重警戒.
 //!
 //! A resident never has two open alerts of one kind, and one call never
 //! returns two actions for one kind. A pause (入院中, 旅行中) holds back the
@@ -54,6 +56,7 @@ mod declining;
 mod escalation;
 mod missed;
 mod offline;
+mod room;
 mod thresholds;
 mod vitals;
 
@@ -65,6 +68,7 @@ use mimamori_protocol::{CheckIn, Condition, Tenths, TimeOfDay};
 use crate::domain::{AlertId, AlertKind};
 use actions::Actions;
 
+pub use room::{RoomReading, on_room_reading};
 pub use thresholds::{Overrides, Thresholds};
 
 /// The daily deadline for a check-in unless the resident has another: 12:00.

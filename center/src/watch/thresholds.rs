@@ -48,6 +48,8 @@ pub struct Thresholds {
     pub offline_after: SignedDuration,
     /// An alert open and unacknowledged this long escalates (default 4 h).
     pub escalate_after: SignedDuration,
+    /// The room's 暑さ指数 at 危険 this long opens `room_heat` (default 1 h).
+    pub room_heat_after: SignedDuration,
 }
 
 impl Default for Thresholds {
@@ -65,6 +67,7 @@ impl Default for Thresholds {
             weight_window_days: 3,
             offline_after: SignedDuration::from_hours(24),
             escalate_after: SignedDuration::from_hours(4),
+            room_heat_after: SignedDuration::from_hours(1),
         }
     }
 }
@@ -98,6 +101,8 @@ pub struct Overrides {
     pub offline_after: Option<SignedDuration>,
     /// Replaces [`Thresholds::escalate_after`].
     pub escalate_after: Option<SignedDuration>,
+    /// Replaces [`Thresholds::room_heat_after`].
+    pub room_heat_after: Option<SignedDuration>,
 }
 
 impl Thresholds {
@@ -118,6 +123,7 @@ impl Thresholds {
             weight_window_days: o.weight_window_days.unwrap_or(self.weight_window_days),
             offline_after: o.offline_after.unwrap_or(self.offline_after),
             escalate_after: o.escalate_after.unwrap_or(self.escalate_after),
+            room_heat_after: o.room_heat_after.unwrap_or(self.room_heat_after),
         }
     }
 

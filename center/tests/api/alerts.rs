@@ -186,3 +186,80 @@ async fn silence_opens_missed_and_box_offline_and_a_check_in_closes_missed() {
     );
     center.stop().await;
 }
+
+fn heartbeat(id: u128, seq: u64, recorded_at: &str, room: (f64, f64)) -> serde_json::Value {
+    json!({"id": uuid::Uuid::from_u128(id).to_string(), "recorded_at": recorded_at,
+           "boot_id": "6d1c9e3a-0d7f-4a59-9b3e-2f4f7b0c1a22", "seq": seq,
+           "body": {"type": "heartbeat", "uptime_s": seq * 900, "software_version": "0.1.0",
+                    "room": {"temperature_c": room.0, "humidity_pct": room.1}}})
+}
+
+#[tokio::test]
+async fn a_room_at_danger_for_an_hour_opens_room_heat_and_cooling_closes_it() {
+    let (_tmp, dir) = temp();
+    // 10 Aug, 14:20 in Tokyo: the box sends the afternoon's heartbeats.
+    let now = at("2026-08-10T05:20:00Z");
+    let h = household(&dir, "nanbu-0104", "04A1B2C6", at("2026-08-01T00:00:00Z"));
+    let center = Center::start(&dir, now).await;
+    let afternoon: Vec<_> = [
+        ("12:45", (28.0, 50.0)),
+        ("13:00", (35.0, 70.0)),
+        ("13:15", (35.2, 70.0)),
+        ("13:30", (35.5, 68.0)),
+        ("13:45", (35.1, 70.0)),
+        ("14:00", (35.0, 71.0)),
+        ("14:15", (35.3, 70.0)),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, (time, room))| {
+        heartbeat(
+            0x100 + i as u128,
+            i as u64 + 1,
+            &format!("2026-08-10T{time}:00+09:00"),
+            room,
+        )
+    })
+    .collect();
+    let (status, response) = center
+        .sync(
+            &h.token,
+            &request(&h.device, "2026-08-10T14:20:00+09:00", afternoon),
+        )
+        .await;
+    assert_eq!(status, 200, "{response}");
+    let room: Vec<_> = alerts(&dir)
+        .into_iter()
+        .filter(|(k, _, _)| k == "room_heat")
+        .collect();
+    assert_eq!(room.len(), 1, "{room:?}");
+    assert_eq!(room[0].1, "open");
+    assert_eq!(
+        room[0].2,
+        "室内の暑さ指数が1時間「危険」のままです（8月10日 13:00から。8月10日 14:00に 33.8、室温 35.0℃・湿度 71.0%）"
+    );
+
+    // The air conditioner goes on.
+    let (status, _) = center
+        .sync(
+            &h.token,
+            &request(
+                &h.device,
+                "2026-08-10T14:20:00+09:00",
+                vec![heartbeat(
+                    0x200,
+                    20,
+                    "2026-08-10T14:20:00+09:00",
+                    (27.0, 50.0),
+                )],
+            ),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let room: Vec<_> = alerts(&dir)
+        .into_iter()
+        .filter(|(k, _, _)| k == "room_heat")
+        .collect();
+    assert_eq!(room[0].1, "resolved", "{room:?}");
+    center.stop().await;
+}

@@ -15,6 +15,7 @@ use crate::domain::{AlertId, AlertKind};
 mod check_in;
 mod declining;
 mod missed;
+mod room;
 mod timed;
 
 fn tokyo() -> TimeZone {
