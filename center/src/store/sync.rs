@@ -247,8 +247,11 @@ fn store_event(
                     temperature_c: room.temperature_c,
                     humidity_pct: room.humidity_pct,
                 };
-                for resident in residents_of(conn, the_box.id)? {
-                    let (state, thresholds) = watch::load_state(conn, config, resident)?;
+                for &resident in &the_box.residents {
+                    let (state, thresholds) = {
+                        let facts = cache.resident(conn, config, resident)?;
+                        (facts.state.clone(), facts.thresholds.clone())
+                    };
                     let earlier = watch::room_readings(
                         conn,
                         the_box.id,
@@ -256,7 +259,11 @@ fn store_event(
                         thresholds.room_heat_after,
                     )?;
                     let actions = rules::on_room_reading(&latest, &earlier, &state, &thresholds);
-                    applied.extend(watch::apply(conn, config, resident, &actions, now)?);
+                    let done = watch::apply(conn, config, resident, &actions, now)?;
+                    if !done.is_empty() {
+                        cache.forget_resident(resident);
+                    }
+                    applied.extend(done);
                 }
             }
         }
