@@ -118,7 +118,8 @@ async fn the_box_reminds_warns_of_heat_and_calls_for_help_with_its_parts() {
             "device_id = \"box-0001\"\ncenter_url = \"{center_url}\"\ntoken = \"{token}\"\ndata_dir = \"box\"\n\
              [display]\nbackend = \"virtual\"\nlisten = \"127.0.0.1:{tv_port}\"\nsize = \"640x360\"\n\
              [sync]\ninterval_s = 1\nheartbeat_interval_s = 1\n\
-             [tv]\ncec_device = \"/dev/cec0\"\n"
+             [tv]\ncec_device = \"/dev/cec0\"\n\
+             [card]\nreader = \"none\"\n"
         ),
         tmp.path(),
     )

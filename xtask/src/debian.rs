@@ -4,13 +4,30 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context as _, bail};
 
-/// Whether a Debian package is installed.
+/// Whether a Debian package is installed for this machine's architecture
+/// (or for all). With multiarch (the arm64 libraries of the Pi build) a name
+/// can stand for one package per architecture; a name with an architecture
+/// (`libpcsclite-dev:arm64`) asks for that one.
 fn installed(package: &str) -> bool {
+    let wanted = match package.split_once(':') {
+        Some((_, arch)) => arch.to_owned(),
+        None => Command::new("dpkg")
+            .arg("--print-architecture")
+            .output()
+            .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+            .unwrap_or_default(),
+    };
     Command::new("dpkg-query")
-        .args(["-W", "-f=${Status}", package])
+        .args(["-W", "-f=${Architecture} ${Status}\n", package])
         .stderr(Stdio::null())
         .output()
-        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout) == "install ok installed")
+        .is_ok_and(|out| {
+            String::from_utf8_lossy(&out.stdout).lines().any(|line| {
+                line.split_once(' ').is_some_and(|(arch, status)| {
+                    (arch == wanted || arch == "all") && status == "install ok installed"
+                })
+            })
+        })
 }
 
 fn is_root() -> bool {

@@ -150,7 +150,8 @@ fn mirror() -> String {
 /// The tarball of a bootstrapped minbase root, made when missing.
 fn bootstrapped() -> anyhow::Result<PathBuf> {
     let dir = dist::target_dir().join("scratch");
-    let tarball = dir.join("bookworm-minbase.tar");
+    // Named by what it holds, so a change of `--include` makes a new one.
+    let tarball = dir.join("bookworm-minbase-adduser-libpcsclite1.tar");
     if tarball.exists() {
         return Ok(tarball);
     }
@@ -164,11 +165,17 @@ fn bootstrapped() -> anyhow::Result<PathBuf> {
         build.display()
     );
     run(Command::new("debootstrap")
-        .args(["--variant=minbase", "--include=adduser", "bookworm"])
+        // libpcsclite1: the daemon links the PC/SC client library (the box
+        // package's other dependencies, pcscd among them, are forced).
+        .args([
+            "--variant=minbase",
+            "--include=adduser,libpcsclite1",
+            "bookworm",
+        ])
         .arg(&build)
         .arg(mirror()))
     .context("debootstrap")?;
-    let partial = dir.join("bookworm-minbase.tar.partial");
+    let partial = tarball.with_extension("tar.partial");
     run(Command::new("tar")
         .arg("-cf")
         .arg(&partial)
