@@ -101,6 +101,7 @@ async fn a_resident_logs_in_with_a_my_number_card_and_the_check_in_is_signed() {
 
     let inserted = Inserted::insert(SLOT_0, Box::new(card.clone())).unwrap();
     wait_for(&tv, "the PIN screen", |s| s["screen"] == "Pin").await;
+    let asked_at = state(&tv).await["version"].as_u64().unwrap();
     // A wrong PIN first: the card counts it, the TV says how many are left.
     for d in ["1", "1", "1", "1", "ok"] {
         key(&tv, d).await;
@@ -113,7 +114,14 @@ async fn a_resident_logs_in_with_a_my_number_card_and_the_check_in_is_signed() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    wait_for(&tv, "the second try", |s| s["screen"] == "Pin").await;
+    // The card may answer before the TV has even drawn "checking": wait
+    // for the PIN screen drawn after the answer (four digits, checking and
+    // the new PIN screen are three frames and more after the first one),
+    // or the next digits would reach the checking screen.
+    wait_for(&tv, "the second try", |s| {
+        s["screen"] == "Pin" && s["version"].as_u64().is_some_and(|v| v >= asked_at + 6)
+    })
+    .await;
     for d in ["2", "5", "8", "0", "ok"] {
         key(&tv, d).await;
     }
