@@ -6,39 +6,14 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mimamori_center::clock::ManualClock;
+use common::tv::{self, key, state};
 use mimamori_center::store::{Store, admin};
 use mimamori_daemon::cec::Tv;
-use mimamori_daemon::config::Config;
 use mimamori_daemon::devices::Devices;
 use mimamori_daemon::hardware::fake::FakeBoard;
 use mimamori_firmware::{LedPattern, Melody};
-
-async fn state(url: &str) -> serde_json::Value {
-    match reqwest::get(format!("{url}/state")).await {
-        Ok(response) => response.json().await.unwrap_or_default(),
-        Err(_) => serde_json::json!({"screen": "(not up yet)"}),
-    }
-}
-
-async fn key(url: &str, name: &str) {
-    let status = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(format!("{url}/key/{name}"))
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert!(
-        status.is_redirection() || status.is_success(),
-        "{name}: {status}"
-    );
-}
 
 /// Waits up to 15 s for `check`, naming `what` when it does not come.
 async fn until(what: &str, mut check: impl AsyncFnMut() -> Result<(), String>) {
@@ -99,31 +74,15 @@ async fn the_box_reminds_warns_of_heat_and_calls_for_help_with_its_parts() {
             })
             .unwrap();
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let center_url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(mimamori_center::server::serve(
-        center_config.clone(),
-        Arc::new(ManualClock::new(now)),
-        listener,
-        std::future::pending(),
-    ));
-
-    let tv_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let config = Config::parse(
-        &format!(
-            "device_id = \"box-0001\"\ncenter_url = \"{center_url}\"\ntoken = \"{token}\"\ndata_dir = \"box\"\n\
-             [display]\nbackend = \"virtual\"\nlisten = \"127.0.0.1:{tv_port}\"\nsize = \"640x360\"\n\
-             [sync]\ninterval_s = 1\nheartbeat_interval_s = 1\n\
-             [tv]\ncec_device = \"/dev/cec0\"\n\
-             [card]\nreader = \"none\"\n"
-        ),
+    let center_url = tv::serve_center(&center_config, now).await;
+    let (config, tv) = tv::box_with_virtual_tv(
         tmp.path(),
-    )
-    .unwrap();
+        &center_url,
+        &token,
+        "[sync]\ninterval_s = 1\nheartbeat_interval_s = 1\n\
+             [tv]\ncec_device = \"/dev/cec0\"\n\
+             [card]\nreader = \"none\"\n",
+    );
     let cec_dir = tmp.path().join("bin");
     std::fs::create_dir(&cec_dir).unwrap();
     let cec_log = fake_cec_ctl(&cec_dir);
@@ -137,7 +96,6 @@ async fn the_box_reminds_warns_of_heat_and_calls_for_help_with_its_parts() {
         devices,
         std::future::pending(),
     ));
-    let tv = format!("http://127.0.0.1:{tv_port}");
 
     // The residents arrive with the first sync: her check-in is due.
     until("the reminder", async || screen_is(&tv, "Reminder").await).await;

@@ -3,53 +3,13 @@
 //! the remote and checked by the card, the check-in is signed by the card
 //! and the center stores it as strongly authenticated.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mimamori_center::clock::ManualClock;
 use mimamori_center::store::{Store, admin};
-use mimamori_daemon::config::Config;
 use mimamori_hw_tests::simcard::{Inserted, JpkiCard, SLOT_0};
 
+use crate::common::tv::{self, key, state, wait_for};
 use crate::{common, readers};
-
-async fn state(url: &str) -> serde_json::Value {
-    match reqwest::get(format!("{url}/state")).await {
-        Ok(response) => response.json().await.unwrap_or_default(),
-        Err(_) => serde_json::json!({"screen": "(not up yet)"}),
-    }
-}
-
-async fn key(url: &str, name: &str) {
-    let status = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(format!("{url}/key/{name}"))
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert!(
-        status.is_redirection() || status.is_success(),
-        "{name}: {status}"
-    );
-}
-
-async fn wait_for(url: &str, what: &str, check: impl Fn(&serde_json::Value) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let s = state(url).await;
-        if check(&s) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "waited for {what}; the TV shows {s}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[allow(clippy::await_holding_lock)] // the guard keeps the machine's one pcscd for the whole test
@@ -65,34 +25,17 @@ async fn a_resident_logs_in_with_a_my_number_card_and_the_check_in_is_signed() {
         .unwrap()
         .transaction(|c| admin::bind_certificate(c, resident, &cert, now))
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let center_url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(mimamori_center::server::serve(
-        center_config.clone(),
-        Arc::new(ManualClock::new(now)),
-        listener,
-        std::future::pending(),
-    ));
-
-    let tv_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let config = Config::parse(
-        &format!(
-            "device_id = \"box-0001\"\ncenter_url = \"{center_url}\"\ntoken = \"{token}\"\ndata_dir = \"box\"\n\
-             [display]\nbackend = \"virtual\"\nlisten = \"127.0.0.1:{tv_port}\"\nsize = \"640x360\"\n\
-             [sync]\ninterval_s = 1\n[card]\nreader = \"pcsc\"\n"
-        ),
+    let center_url = tv::serve_center(&center_config, now).await;
+    let (config, tv) = tv::box_with_virtual_tv(
         tmp.path(),
-    )
-    .unwrap();
+        &center_url,
+        &token,
+        "[sync]\ninterval_s = 1\n[card]\nreader = \"pcsc\"\n",
+    );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let the_box = tokio::spawn(mimamori_daemon::runtime::run(config, async {
         let _ = stopped.await;
     }));
-    let tv = format!("http://127.0.0.1:{tv_port}");
     // The residents (and her card's binding) arrive with the first sync.
     wait_for(&tv, "the residents", |s| {
         s["cards"].as_array().is_some_and(|c| !c.is_empty())

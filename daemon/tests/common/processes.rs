@@ -166,27 +166,12 @@ pub(crate) fn box_pending(dir: &Path) -> i64 {
 
 /// The virtual TV's state (`screen`, `cards`, …).
 pub(crate) async fn tv_state(tv_port: u16) -> serde_json::Value {
-    match reqwest::get(format!("http://127.0.0.1:{tv_port}/state")).await {
-        Ok(response) => response.json().await.unwrap_or_default(),
-        Err(_) => serde_json::json!({"screen": "(not up)"}),
-    }
+    crate::common::tv::state(&format!("http://127.0.0.1:{tv_port}")).await
 }
 
 /// Presses a button on the virtual TV page (`/key/ok`, `/card/insert/…`).
 pub(crate) async fn tv_post(tv_port: u16, path: &str) {
-    let status = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(format!("http://127.0.0.1:{tv_port}{path}"))
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert!(
-        status.is_redirection() || status.is_success(),
-        "{path}: {status}"
-    );
+    crate::common::tv::post(&format!("http://127.0.0.1:{tv_port}"), path).await;
 }
 
 /// Inserts 山田 花子's card and answers with OK until 記録しました.
