@@ -252,12 +252,17 @@ fn store_event(
                         let facts = cache.resident(conn, config, resident)?;
                         (facts.state.clone(), facts.thresholds.clone())
                     };
-                    let earlier = watch::room_readings(
-                        conn,
-                        the_box.id,
-                        corrected,
-                        thresholds.room_heat_after,
-                    )?;
+                    // Most readings are below 危険: no history to read.
+                    let earlier = if latest.needs_history() {
+                        watch::room_readings(
+                            conn,
+                            the_box.id,
+                            corrected,
+                            thresholds.room_heat_after,
+                        )?
+                    } else {
+                        Vec::new()
+                    };
                     let actions = rules::on_room_reading(&latest, &earlier, &state, &thresholds);
                     let done = watch::apply(conn, config, resident, &actions, now)?;
                     if !done.is_empty() {

@@ -30,6 +30,12 @@ impl RoomReading {
         let humidity = u32::try_from(self.humidity_pct.0.clamp(0, 1000)).unwrap_or(0);
         Wbgt::indoor(self.temperature_c.0.saturating_mul(100), humidity * 100)
     }
+
+    /// Whether [`on_room_reading`] reads the readings before this one: only
+    /// a reading at 危険 is traced back to the start of its run.
+    pub fn needs_history(&self) -> bool {
+        self.wbgt().risk() == HeatRisk::Danger
+    }
 }
 
 /// `33.6`
@@ -44,7 +50,8 @@ fn tenths_text(tenths: i32) -> String {
 
 /// The rule for a room reading just stored, `latest`, taken at
 /// `latest.at`. `earlier` holds the box's readings before it, in any order,
-/// at least those of the `room_heat_after` before it; readings after
+/// at least those of the `room_heat_after` before it (none are needed
+/// unless [`RoomReading::needs_history`]); readings after
 /// `latest` are ignored, so a late heartbeat is judged as of its own time.
 ///
 /// Opens `room_heat` when `latest` is at 危険 and so is every reading back
