@@ -8,15 +8,8 @@ use anyhow::{Context as _, bail};
 /// (or for all). With multiarch (the arm64 libraries of the Pi build) a name
 /// can stand for one package per architecture; a name with an architecture
 /// (`libpcsclite-dev:arm64`) asks for that one.
-fn installed(package: &str) -> bool {
-    let wanted = match package.split_once(':') {
-        Some((_, arch)) => arch.to_owned(),
-        None => Command::new("dpkg")
-            .arg("--print-architecture")
-            .output()
-            .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-            .unwrap_or_default(),
-    };
+fn installed(package: &str, native: &str) -> bool {
+    let wanted = package.split_once(':').map_or(native, |(_, arch)| arch);
     Command::new("dpkg-query")
         .args(["-W", "-f=${Architecture} ${Status}\n", package])
         .stderr(Stdio::null())
@@ -30,6 +23,15 @@ fn installed(package: &str) -> bool {
         })
 }
 
+/// This machine's Debian architecture (`amd64`).
+fn native_architecture() -> String {
+    Command::new("dpkg")
+        .arg("--print-architecture")
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -40,7 +42,12 @@ fn is_root() -> bool {
 /// Installs the `packages` that are missing, with `apt-get` (as root).
 /// Fails, naming them, when they are missing and cannot be installed.
 pub(crate) fn ensure(packages: &[&str]) -> anyhow::Result<()> {
-    let missing: Vec<&str> = packages.iter().copied().filter(|p| !installed(p)).collect();
+    let native = native_architecture();
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| !installed(p, &native))
+        .collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -70,7 +77,10 @@ pub(crate) fn ensure(packages: &[&str]) -> anyhow::Result<()> {
     if !status.success() {
         bail!("`apt-get install {list}` failed ({status})");
     }
-    let still_missing: Vec<&str> = missing.into_iter().filter(|p| !installed(p)).collect();
+    let still_missing: Vec<&str> = missing
+        .into_iter()
+        .filter(|p| !installed(p, &native))
+        .collect();
     if !still_missing.is_empty() {
         bail!(
             "apt-get finished but these packages are still not installed: {}",
