@@ -3,43 +3,16 @@
 //! and a restore from one of them that carries on.
 
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_mimamori-center");
+#[path = "common/process.rs"]
+mod process;
 
-fn center(config: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn ok(config: &Path, args: &[&str]) -> String {
-    let out = center(config, args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use process::{Server, center, free_port, ok};
 
 fn write_config(dir: &Path, port: u16) -> std::path::PathBuf {
     let config = dir.join("center.toml");
@@ -49,44 +22,6 @@ fn write_config(dir: &Path, port: u16) -> std::path::PathBuf {
     )
     .unwrap();
     config
-}
-
-struct Server(Child);
-
-impl Server {
-    fn start(config: &Path, url: &str) -> Server {
-        let server = Server(
-            Command::new(BIN)
-                .arg("--config")
-                .arg(config)
-                .arg("serve")
-                .env("RUST_LOG", "warn")
-                .stdout(Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
-        let runtime = runtime();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            let up = runtime.block_on(async {
-                reqwest::get(format!("{url}/healthz"))
-                    .await
-                    .is_ok_and(|r| r.status().is_success())
-            });
-            if up {
-                return server;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("the center did not answer on {url} within 20 s");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn runtime() -> tokio::runtime::Runtime {

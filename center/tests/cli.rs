@@ -3,97 +3,20 @@
 //! a chosen instant, and configuration errors.
 
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+#[path = "common/process.rs"]
+mod process;
 #[path = "api/smtp.rs"]
 mod smtp;
 
-const BIN: &str = env!("CARGO_BIN_EXE_mimamori-center");
-
-fn center(config: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn ok(config: &Path, args: &[&str]) -> String {
-    let out = center(config, args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Server(Child);
-
-impl Server {
-    fn start(config: &Path, url: &str) -> Server {
-        // Wrapped at once: the guard kills and waits on every path.
-        let server = Server(
-            Command::new(BIN)
-                .arg("--config")
-                .arg(config)
-                .arg("serve")
-                .env("RUST_LOG", "warn")
-                .stdout(Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if http::blocking_get_ok(&format!("{url}/healthz")) {
-                return server;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("the center did not answer on {url} within 20 s");
-    }
-
-    fn kill(mut self) {
-        self.0.kill().unwrap(); // SIGKILL
-        self.0.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use process::{BIN, Server, center, free_port, ok};
 
 /// Plain blocking HTTP for a test without an async runtime.
 mod http {
-    pub(crate) fn blocking_get_ok(url: &str) -> bool {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            ::reqwest::get(url)
-                .await
-                .is_ok_and(|r| r.status().is_success())
-        })
-    }
-
     pub(crate) fn post(
         url: &str,
         token: &str,
