@@ -11,6 +11,7 @@ use mimamori_protocol::{CarePlan, MedicationSlot, SyncRequest, TimeOfDay, VitalK
 use serde::Serialize;
 
 mod family;
+mod purge;
 
 use family::{FamilyCommand, MailCommand};
 
@@ -84,6 +85,16 @@ enum Admin {
     /// The mail outbox: what was sent, what waits, what failed.
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Deletes what is past its retention (`[retention]` in the
+    /// configuration); never open alerts or waiting mail. Audited.
+    Purge {
+        /// Count what would be deleted, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Copies the database to a new file while the server keeps running
     /// (SQLite's online backup); the copy is checked before it is kept.
     Backup {
@@ -570,6 +581,7 @@ fn run_admin(config: &Config, command: Admin, now: Timestamp) -> anyhow::Result<
         // Runs from `run`, without opening (and migrating) the store first.
         Admin::Backup { out, json } => backup(config, &out, json)?,
         Admin::Mail(command) => family::mail(&mut store, command, now)?,
+        Admin::Purge { dry_run, json } => purge::run(config, &mut store, dry_run, json, now)?,
         Admin::Family(command) => family::family(config, &mut store, command, now)?,
         Admin::Staff(StaffCommand::Add {
             login,

@@ -48,6 +48,8 @@ pub struct Config {
     pub mail: Option<crate::mail::MailConfig>,
     /// The nurses' dashboard: sessions, lockout, TOTP.
     pub dashboard: crate::dashboard::DashboardConfig,
+    /// How long records are kept (`admin purge`).
+    pub retention: crate::retention::Retention,
 }
 
 /// The HTTP listener.
@@ -142,6 +144,8 @@ struct File {
     mail: Option<crate::mail::MailFile>,
     #[serde(default)]
     dashboard: crate::dashboard::config::DashboardFile,
+    #[serde(default)]
+    retention: crate::retention::RetentionFile,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -331,6 +335,7 @@ impl Config {
                 .map(|mail| mail.check(&time_zone_for_mail))
                 .transpose()?,
             dashboard: file.dashboard.check()?,
+            retention: file.retention.check()?,
         })
     }
 
@@ -394,6 +399,7 @@ mod tests {
                 "dashboard.lockout_minutes",
             ),
             ("[dashboard]\ntotp = true\n", "totp"),
+            ("[retention]\naudit_days = 30\n", "retention.audit_days"),
         ];
         for (text, key) in cases {
             let err = Config::parse(text).unwrap_err().to_string();

@@ -17,6 +17,7 @@
 //! * [`import`] — municipal CSV files (UTF-8 or Shift_JIS), pure parsing.
 //! * [`jpki`] — binding My Number certificates, verifying check-in signatures.
 //! * [`mail`] — the Japanese emails to families and nurses, composed.
+//! * [`retention`] — how long records are kept; the purge's cutoffs.
 //! * [`cli`], [`config`], [`clock`] — the command line, its TOML file, and
 //!   the one place that reads the clock.
 
@@ -29,6 +30,7 @@ pub mod domain;
 pub mod import;
 pub mod jpki;
 pub mod mail;
+pub mod retention;
 pub mod server;
 pub mod store;
 pub mod watch;

@@ -133,6 +133,7 @@ pub(super) fn family(
             let changes = people::FamilyChanges {
                 digest_at: digest_at.as_deref().map(digest_time).transpose()?,
                 consent: c.as_deref().map(consent).transpose()?,
+                recorded_by: "cli".into(),
                 ..people::FamilyChanges::default()
             };
             let p = policy(&p)?;
@@ -161,6 +162,7 @@ pub(super) fn family(
                 digest_at: digest_at.as_deref().map(digest_time).transpose()?,
                 consent: c.as_deref().map(consent).transpose()?,
                 resubscribe,
+                recorded_by: "cli".into(),
             };
             store.transaction(|c| people::edit_family(c, config, contact, &changes, now))?;
             println!("family contact {contact} changed");

@@ -26,6 +26,8 @@ pub(crate) struct AuditQuery {
     from: String,
     #[serde(default)]
     to: String,
+    #[serde(default)]
+    before: Option<i64>,
 }
 
 struct AuditLine {
@@ -45,6 +47,7 @@ struct AuditPage {
     query: AuditQuery,
     rows: Vec<AuditLine>,
     limit: u32,
+    older: Option<i64>,
 }
 
 const AUDIT_LIMIT: u32 = 500;
@@ -93,6 +96,7 @@ pub(crate) async fn audit(
         resident,
         from,
         to,
+        before_id: query.before,
         limit: AUDIT_LIMIT,
     };
     let rows = state
@@ -111,11 +115,16 @@ pub(crate) async fn audit(
             ip: r.ip,
         })
         .collect();
+    let rows: Vec<AuditLine> = rows;
+    let older = (rows.len() as u32 >= AUDIT_LIMIT)
+        .then(|| rows.last().map(|r| r.id))
+        .flatten();
     render(&AuditPage {
         chrome: me.chrome("監査記録"),
         query,
         rows,
         limit: AUDIT_LIMIT,
+        older,
     })
 }
 

@@ -8,7 +8,9 @@
 //!   and a print-friendly visit list ([`alerts`]);
 //! * residents by risk and a resident's record with SVG charts
 //!   ([`residents`], [`charts`]);
-//! * the audit log and CSV exports for administrators and nurses ([`admin`]).
+//! * the audit log and CSV exports for administrators and nurses ([`admin`]);
+//! * the administrators' pages: residents, cards, family contacts, consent
+//!   records, boxes, staff, notices ([`manage`]).
 //!
 //! A nurse sees only her districts: anything else answers 404 and is
 //! audited. Storage is in [`crate::store::dashboard`].
@@ -19,6 +21,7 @@ pub mod charts;
 pub mod config;
 pub mod csv;
 pub mod login;
+pub mod manage;
 pub mod password;
 pub mod residents;
 pub mod totp;
@@ -90,6 +93,7 @@ pub fn router(state: DashboardState) -> Router {
             get(admin::export_check_ins),
         )
         .route("/dashboard/export/alerts.csv", get(admin::export_alerts))
+        .merge(manage::router())
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }

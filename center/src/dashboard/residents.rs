@@ -25,6 +25,8 @@ pub(crate) struct Search {
     district: String,
     #[serde(default)]
     status: String,
+    #[serde(default)]
+    page: u32,
 }
 
 struct Row {
@@ -45,6 +47,7 @@ struct ListPage {
     districts: Vec<String>,
     rows: Vec<Row>,
     limit: u32,
+    more: bool,
 }
 
 const LIST_LIMIT: u32 = 300;
@@ -59,11 +62,12 @@ pub(crate) async fn list(
     let me = signed_in(&state, &headers, &addr).await?;
     let viewer = me.viewer.clone();
     let filter = ResidentFilter {
+        offset: search.page * LIST_LIMIT,
         query: search.q.clone(),
         district: Some(search.district.clone()).filter(|d| !d.is_empty()),
         status: Some(search.status.clone()).filter(|s| !s.is_empty()),
         only: None,
-        limit: LIST_LIMIT,
+        limit: LIST_LIMIT + 1,
     };
     let (rows, districts) = state
         .db
@@ -74,10 +78,12 @@ pub(crate) async fn list(
             ))
         })
         .await?;
+    let more = rows.len() > LIST_LIMIT as usize;
     let now = state.clock.now();
     let tz = &state.config.time_zone;
     let rows = rows
         .into_iter()
+        .take(LIST_LIMIT as usize)
         .map(|r| Row {
             id: r.id,
             status: match (&r.paused_through, r.open_alerts) {
@@ -108,6 +114,7 @@ pub(crate) async fn list(
         districts,
         rows,
         limit: LIST_LIMIT,
+        more,
     })
 }
 
@@ -161,6 +168,7 @@ struct ResidentPage {
     cards: String,
     today: String,
     last_check_in: String,
+    consent: Vec<super::manage::residents::ConsentLine>,
 }
 
 fn kind_label(kind: &str) -> String {
@@ -341,6 +349,7 @@ pub(crate) async fn page(
         },
         today: today.to_string(),
         last_check_in,
+        consent: super::manage::residents::consent_lines(record.consent.clone(), &tz),
         r: record,
     };
     render(&page)

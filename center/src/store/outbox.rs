@@ -124,7 +124,7 @@ fn contacts(
     let rows = conn
         .prepare_cached(
             "SELECT id, name, email, consent, unsubscribe_token, policy FROM family_contacts
-              WHERE resident_id = ?1 AND unsubscribed_at IS NULL ORDER BY id",
+              WHERE resident_id = ?1 AND unsubscribed_at IS NULL AND removed_at IS NULL ORDER BY id",
         )?
         .query_map([resident], |row| {
             Ok((

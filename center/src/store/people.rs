@@ -97,7 +97,25 @@ pub fn add_family(
             ms(now)
         ],
     )?;
-    Ok(conn.last_insert_rowid())
+    let id = conn.last_insert_rowid();
+    // Until a consent is recorded, a contact sees everything the resident
+    // shares (the long-standing default); the record says so.
+    super::consent::record(
+        conn,
+        &jiff::tz::TimeZone::UTC,
+        &super::consent::NewConsent {
+            resident,
+            audience: super::consent::Audience::Family(id),
+            action: super::consent::ConsentAction::Set,
+            items: outbox::StoredConsent::default(),
+            agreed_on: now.to_zoned(jiff::tz::TimeZone::UTC).date(),
+            note: "default at registration".into(),
+            recorded_by: "registration".into(),
+            staff_id: None,
+        },
+        now,
+    )?;
+    Ok(id)
 }
 
 /// A family contact as listed (the admin CLI and the dashboard).
@@ -131,7 +149,8 @@ pub fn list_family(conn: &Connection, resident: Option<i64>) -> Result<Vec<Famil
     let rows: Vec<(FamilyContact, String)> = conn
         .prepare(
             "SELECT id, resident_id, name, email, relation, policy, digest_at, consent, unsubscribed_at
-               FROM family_contacts WHERE ?1 IS NULL OR resident_id = ?1 ORDER BY resident_id, id",
+               FROM family_contacts WHERE (?1 IS NULL OR resident_id = ?1) AND removed_at IS NULL
+              ORDER BY resident_id, id",
         )?
         .query_map([resident], |row| {
             Ok((
@@ -183,6 +202,8 @@ pub struct FamilyChanges {
     pub consent: Option<outbox::StoredConsent>,
     /// Start their mail again after they unsubscribed (on their request).
     pub resubscribe: bool,
+    /// Who records a consent change (`cli` from the command line).
+    pub recorded_by: String,
 }
 
 /// Changes a family contact. Mail still queued for them follows the new
@@ -251,16 +272,27 @@ pub fn edit_family(
         )?;
     }
     if let Some(consent) = changes.consent {
-        let json = serde_json::to_string(&consent)
-            .map_err(|e| StoreError::Invalid(format!("consent: {e}")))?;
-        conn.execute(
-            "UPDATE family_contacts SET consent = ?1 WHERE id = ?2",
-            params![json, contact],
+        // The consent record is the source of truth; it updates the
+        // contact and the mail still queued.
+        let resident: i64 = conn.query_row(
+            "SELECT resident_id FROM family_contacts WHERE id = ?1",
+            [contact],
+            |row| row.get(0),
         )?;
-        conn.execute(
-            "UPDATE outbox SET payload = json_set(payload, '$.contact.consent', json(?1))
-              WHERE contact_id = ?2 AND state = 'pending'",
-            params![json, contact],
+        super::consent::record(
+            conn,
+            &config.time_zone,
+            &super::consent::NewConsent {
+                resident,
+                audience: super::consent::Audience::Family(contact),
+                action: super::consent::ConsentAction::Set,
+                items: consent,
+                agreed_on: now.to_zoned(config.time_zone.clone()).date(),
+                note: String::new(),
+                recorded_by: changes.recorded_by.clone(),
+                staff_id: None,
+            },
+            now,
         )?;
     }
     if changes.resubscribe {

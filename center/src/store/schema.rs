@@ -359,4 +359,62 @@ CREATE TABLE login_challenges (
 ) WITHOUT ROWID;
 CREATE INDEX login_challenges_expiry ON login_challenges(expires_at);
 "#,
+    // Administration from the dashboard: consent records (append-only;
+    // `family_contacts.consent` becomes what the latest record of each
+    // contact says), family contacts removed without losing their mail
+    // history, and the retention purge of the audit log (the delete
+    // trigger lets through only rows older than a cutoff the purge sets
+    // inside its own transaction).
+    r#"
+ALTER TABLE family_contacts ADD COLUMN removed_at INTEGER;
+
+-- What a resident agreed to share, with whom, from when, recorded by whom.
+-- `contact_id` NULL: the nurses. `action`: grant (items added), withdraw
+-- (items taken back), set (the whole list, as the command line writes it).
+-- `items`: the items the row names (JSON list); `shared`: what is shared
+-- with that audience after it (JSON, as family_contacts.consent).
+CREATE TABLE consent_records (
+    id          INTEGER PRIMARY KEY,
+    resident_id INTEGER NOT NULL REFERENCES residents(id),
+    contact_id  INTEGER REFERENCES family_contacts(id),
+    action      TEXT NOT NULL CHECK (action IN ('grant', 'withdraw', 'set')),
+    items       TEXT NOT NULL,
+    shared      TEXT NOT NULL,
+    agreed_on   TEXT NOT NULL,
+    note        TEXT NOT NULL DEFAULT '',
+    recorded_at INTEGER NOT NULL,
+    recorded_by TEXT NOT NULL,
+    staff_id    INTEGER REFERENCES staff(id)
+);
+CREATE INDEX consent_records_resident ON consent_records(resident_id, id);
+CREATE INDEX consent_records_contact ON consent_records(contact_id, id);
+CREATE TRIGGER consent_records_no_update BEFORE UPDATE ON consent_records
+BEGIN SELECT RAISE(ABORT, 'consent records are append-only'); END;
+CREATE TRIGGER consent_records_no_delete BEFORE DELETE ON consent_records
+BEGIN SELECT RAISE(ABORT, 'consent records are append-only'); END;
+
+-- What each contact sees today, as the first record of its history.
+INSERT INTO consent_records (resident_id, contact_id, action, items, shared, agreed_on, note,
+                             recorded_at, recorded_by)
+SELECT resident_id, id, 'set', '[]',
+       json_object(
+         'condition', json(CASE WHEN coalesce(json_extract(consent, '$.condition'), 1) THEN 'true' ELSE 'false' END),
+         'symptoms', json(CASE WHEN coalesce(json_extract(consent, '$.symptoms'), 1) THEN 'true' ELSE 'false' END),
+         'medication', json(CASE WHEN coalesce(json_extract(consent, '$.medication'), 1) THEN 'true' ELSE 'false' END),
+         'vitals', json(CASE WHEN coalesce(json_extract(consent, '$.vitals'), 1) THEN 'true' ELSE 'false' END),
+         'call_request', json(CASE WHEN coalesce(json_extract(consent, '$.call_request'), 1) THEN 'true' ELSE 'false' END)),
+       strftime('%Y-%m-%d', created_at / 1000, 'unixepoch'),
+       'as stored before consent records were kept', created_at, 'migration'
+  FROM family_contacts;
+
+-- The retention purge sets one row here, deletes, and removes it again,
+-- all in one transaction; no other delete of the audit log gets through.
+CREATE TABLE audit_purge (
+    before INTEGER NOT NULL
+);
+DROP TRIGGER audit_log_no_delete;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+WHEN OLD.at >= coalesce((SELECT max(before) FROM audit_purge), -9223372036854775807)
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"#,
 ];

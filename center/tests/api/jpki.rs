@@ -14,7 +14,7 @@ use crate::harness::*;
 
 const KEY: &str = include_str!("../../testdata/jpki/test-card-key.pem");
 
-fn certificate(not_before: (i32, u8), not_after: (i32, u8)) -> (Vec<u8>, String) {
+pub(crate) fn certificate(not_before: (i32, u8), not_after: (i32, u8)) -> (Vec<u8>, String) {
     let key = rcgen::KeyPair::from_pem_and_sign_algo(KEY, &rcgen::PKCS_RSA_SHA256).unwrap();
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     params

@@ -16,7 +16,7 @@ use crate::smtp::{Received, Smtp};
 
 const EV1: &str = "3b241101-e2bb-4255-8caf-4136c566a962";
 
-fn mail_config(dir: &Path, port: u16) -> Config {
+pub(crate) fn mail_config(dir: &Path, port: u16) -> Config {
     let mut config = Config::parse(&format!(
         "[http]\nmax_body_bytes = 65536\n\
          [mail]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\n\

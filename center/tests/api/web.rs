@@ -109,6 +109,16 @@ impl Web {
         self.send(request).await
     }
 
+    /// Posts a body of the given content type (a multipart form).
+    pub(crate) async fn post_raw(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> Page {
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body);
+        self.send(request).await
+    }
+
     /// Signs in with a password (no second factor expected).
     pub(crate) async fn sign_in(&mut self, login: &str, password: &str) -> Page {
         let form = self.get("/dashboard/login").await;

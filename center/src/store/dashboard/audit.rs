@@ -81,6 +81,8 @@ pub struct AuditFilter {
     pub from: Option<Timestamp>,
     /// Before this instant.
     pub to: Option<Timestamp>,
+    /// Only rows older than this one (the next page).
+    pub before_id: Option<i64>,
     /// At most this many rows, newest first.
     pub limit: u32,
 }
@@ -94,6 +96,7 @@ pub fn list(conn: &Connection, filter: &AuditFilter) -> Result<Vec<AuditRow>> {
             AND (?3 IS NULL OR resident_id = ?3)
             AND (?4 IS NULL OR at >= ?4)
             AND (?5 IS NULL OR at < ?5)
+            AND (?7 IS NULL OR id < ?7)
           ORDER BY id DESC LIMIT ?6",
     )?
     .query_map(
@@ -103,7 +106,8 @@ pub fn list(conn: &Connection, filter: &AuditFilter) -> Result<Vec<AuditRow>> {
             filter.resident,
             filter.from.map(ms),
             filter.to.map(ms),
-            filter.limit
+            filter.limit,
+            filter.before_id
         ],
         |row| {
             Ok(AuditRow {

@@ -21,6 +21,8 @@ pub struct ResidentFilter {
     pub only: Option<i64>,
     /// At most this many.
     pub limit: u32,
+    /// Rows skipped first (paging).
+    pub offset: u32,
 }
 
 /// A resident in the list.
@@ -90,7 +92,7 @@ pub fn list(
             AND (?6 IS NULL OR r.id = ?6)
           ORDER BY COALESCE(o.escalated, 0) DESC, COALESCE(o.severity, 0) DESC,
                    r.last_check_in_at IS NOT NULL, r.last_check_in_at, r.kana, r.id
-          LIMIT ?7",
+          LIMIT ?7 OFFSET ?8",
     )?
     .query_map(
         params![
@@ -100,7 +102,8 @@ pub fn list(
             kana_like,
             filter.status,
             filter.only,
-            filter.limit
+            filter.limit,
+            filter.offset
         ],
         |row| {
             Ok(ResidentRow {
@@ -246,6 +249,8 @@ pub struct ResidentRecord {
     pub contacts: Vec<ContactRecord>,
     /// The box.
     pub the_box: Option<BoxRecord>,
+    /// Consent records, newest first.
+    pub consent: Vec<crate::store::consent::ConsentRecord>,
 }
 
 /// A resident's record from `since` on, if the viewer may see it; the look
@@ -346,6 +351,7 @@ pub fn record(
         alerts: alerts(conn, resident)?,
         contacts: contacts(conn, resident)?,
         the_box: box_id.map(|b| the_box(conn, b)).transpose()?.flatten(),
+        consent: crate::store::consent::history(conn, resident)?,
     }))
 }
 
@@ -430,7 +436,7 @@ fn contacts(conn: &Connection, resident: i64) -> Result<Vec<ContactRecord>> {
                 (SELECT COUNT(*) FROM outbox o WHERE o.contact_id = f.id AND o.state = 'pending'),
                 (SELECT o.last_error FROM outbox o WHERE o.contact_id = f.id AND o.state = 'failed'
                     AND o.last_error IS NOT 'unsubscribed' ORDER BY o.id DESC LIMIT 1)
-           FROM family_contacts f WHERE f.resident_id = ?1 ORDER BY f.id",
+           FROM family_contacts f WHERE f.resident_id = ?1 AND f.removed_at IS NULL ORDER BY f.id",
     )?
     .query_map([resident], |row| {
         Ok(ContactRecord {

@@ -74,7 +74,8 @@ pub fn failing_contacts(conn: &Connection) -> Result<Vec<FailingContact>> {
     let candidates: Vec<(i64, i64, String, String)> = conn
         .prepare(
             "SELECT c.id, c.resident_id, c.name, c.email FROM family_contacts c
-              WHERE EXISTS (SELECT 1 FROM outbox o WHERE o.contact_id = c.id AND o.state = 'failed')
+              WHERE c.removed_at IS NULL
+                AND EXISTS (SELECT 1 FROM outbox o WHERE o.contact_id = c.id AND o.state = 'failed')
               ORDER BY c.id",
         )?
         .query_map([], |row| {

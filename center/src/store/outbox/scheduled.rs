@@ -43,7 +43,7 @@ pub(crate) fn enqueue_digests(conn: &Connection, config: &Config, now: Timestamp
     let due: Vec<(i64, i64, String, Option<i64>)> = conn
         .prepare_cached(
             "SELECT id, resident_id, digest_at, next_digest_at FROM family_contacts
-              WHERE policy = 'daily_digest' AND unsubscribed_at IS NULL
+              WHERE policy = 'daily_digest' AND unsubscribed_at IS NULL AND removed_at IS NULL
                 AND (next_digest_at IS NULL OR next_digest_at <= ?1)",
         )?
         .query_map([ms(now)], |row| {

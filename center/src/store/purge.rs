@@ -1,0 +1,106 @@
+//! The retention purge: deletes what is older than its retention
+//! ([`crate::retention`]) — never an alert that is not resolved, never mail
+//! still waiting — and writes one audit row with the counts, in the same
+//! transaction.
+
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+use super::{Result, ms};
+use crate::retention::Cutoffs;
+
+/// How many rows a purge deleted (or would delete), per table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Purged {
+    /// Check-ins.
+    pub check_ins: usize,
+    /// Heartbeats.
+    pub heartbeats: usize,
+    /// Stored events (the raw records of check-ins, heartbeats and the rest).
+    pub events: usize,
+    /// Events the center refused.
+    pub rejected_events: usize,
+    /// Resolved alerts.
+    pub alerts: usize,
+    /// Their history rows.
+    pub alert_events: usize,
+    /// Mail sent or given up.
+    pub mail: usize,
+    /// Audit rows.
+    pub audit: usize,
+}
+
+impl Purged {
+    /// One line, e.g. `check_ins=3 heartbeats=10 …`.
+    pub fn describe(&self) -> String {
+        format!(
+            "check_ins={} heartbeats={} events={} rejected_events={} alerts={} alert_events={} mail={} audit={}",
+            self.check_ins,
+            self.heartbeats,
+            self.events,
+            self.rejected_events,
+            self.alerts,
+            self.alert_events,
+            self.mail,
+            self.audit
+        )
+    }
+}
+
+/// Deletes every row past its cutoff, then records the purge in the audit
+/// log as `purge` by `who` (the operator's login or `cli`). Run it in a
+/// transaction; roll back for a dry run.
+pub fn purge(
+    conn: &Connection,
+    cutoffs: &Cutoffs,
+    who: &str,
+    now: jiff::Timestamp,
+) -> Result<Purged> {
+    let c = cutoffs;
+    let mut purged = Purged {
+        check_ins: conn.execute("DELETE FROM check_ins WHERE at < ?1", [ms(c.check_ins)])?,
+        heartbeats: conn.execute("DELETE FROM heartbeats WHERE at < ?1", [ms(c.heartbeats)])?,
+        ..Purged::default()
+    };
+    // The raw events: a heartbeat's after the heartbeat retention, the
+    // rest (check-ins, SOS, …) after the check-in retention; never one a
+    // kept check-in or heartbeat still points at.
+    purged.events = conn.execute(
+        "DELETE FROM events
+          WHERE received_at < CASE kind WHEN 'heartbeat' THEN ?2 ELSE ?1 END
+            AND NOT EXISTS (SELECT 1 FROM check_ins c WHERE c.event_id = events.id)
+            AND NOT EXISTS (SELECT 1 FROM heartbeats h WHERE h.event_id = events.id)",
+        params![ms(c.check_ins), ms(c.heartbeats)],
+    )?;
+    purged.rejected_events = conn.execute(
+        "DELETE FROM rejected_events WHERE received_at < ?1",
+        [ms(c.check_ins)],
+    )?;
+    purged.alert_events = conn.execute(
+        "DELETE FROM alert_events WHERE alert_id IN
+           (SELECT id FROM alerts WHERE state = 'resolved' AND resolved_at < ?1)",
+        [ms(c.alerts)],
+    )?;
+    purged.alerts = conn.execute(
+        "DELETE FROM alerts WHERE state = 'resolved' AND resolved_at < ?1",
+        [ms(c.alerts)],
+    )?;
+    purged.mail = conn.execute(
+        "DELETE FROM outbox WHERE state != 'pending' AND coalesce(sent_at, created_at) < ?1",
+        [ms(c.mail)],
+    )?;
+    // The audit log's delete trigger lets through only rows older than the
+    // cutoff set here, and only inside this transaction.
+    conn.execute(
+        "INSERT INTO audit_purge (before) VALUES (?1)",
+        [ms(c.audit)],
+    )?;
+    purged.audit = conn.execute("DELETE FROM audit_log WHERE at < ?1", [ms(c.audit)])?;
+    conn.execute("DELETE FROM audit_purge", [])?;
+    conn.execute(
+        "INSERT INTO audit_log (at, staff_id, login, action, detail, ip)
+         VALUES (?1, (SELECT id FROM staff WHERE login = ?2), ?2, 'purge', ?3, 'local')",
+        params![ms(now), who, purged.describe()],
+    )?;
+    Ok(purged)
+}
