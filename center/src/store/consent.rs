@@ -309,6 +309,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn contacts_from_before_the_records_get_a_first_record_of_what_they_saw() {
+        let migrations = super::super::schema::MIGRATIONS;
+        let at = migrations
+            .iter()
+            .position(|m| m.contains("CREATE TABLE consent_records"))
+            .unwrap();
+        let conn = Connection::open_in_memory().unwrap();
+        for sql in &migrations[..at] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO residents (id, name, kana, district, care_plan, watched_since, created_at)
+             VALUES (1, '山田 花子', 'やまだ はなこ', '東町', '{}', 0, 0);
+             INSERT INTO family_contacts (id, resident_id, name, email, relation, policy, created_at, consent)
+             VALUES (1, 1, '山田 一郎', 'i@example.jp', '長男', 'daily_digest', 1764374400000, '{}'),
+                    (2, 1, '山田 次郎', 'j@example.jp', '次男', 'daily_digest', 1764374400000,
+                     '{\"vitals\":false,\"symptoms\":false}');",
+        )
+        .unwrap();
+        for sql in &migrations[at..] {
+            conn.execute_batch(sql).unwrap();
+        }
+        let all = current(&conn, 1, Audience::Family(1)).unwrap().unwrap();
+        assert_eq!(all, StoredConsent::default());
+        let some = current(&conn, 1, Audience::Family(2)).unwrap().unwrap();
+        assert_eq!(some.describe(), "condition,medication,call_request");
+        let history = history(&conn, 1).unwrap();
+        assert_eq!(history.len(), 2);
+        assert_eq!(history[0].agreed_on, "2025-11-29");
+        assert_eq!(history[0].recorded_by, "migration");
+        assert_eq!(current(&conn, 1, Audience::Nurses).unwrap(), None);
+    }
+
+    #[test]
     fn items_follow_the_flags_in_order() {
         let c = StoredConsent {
             condition: true,

@@ -109,7 +109,7 @@ pub fn add_family(
             action: super::consent::ConsentAction::Set,
             items: outbox::StoredConsent::default(),
             agreed_on: now.to_zoned(jiff::tz::TimeZone::UTC).date(),
-            note: "default at registration".into(),
+            note: "登録時の既定（すべて共有）".into(),
             recorded_by: "registration".into(),
             staff_id: None,
         },

@@ -404,7 +404,7 @@ SELECT resident_id, id, 'set', '[]',
          'vitals', json(CASE WHEN coalesce(json_extract(consent, '$.vitals'), 1) THEN 'true' ELSE 'false' END),
          'call_request', json(CASE WHEN coalesce(json_extract(consent, '$.call_request'), 1) THEN 'true' ELSE 'false' END)),
        strftime('%Y-%m-%d', created_at / 1000, 'unixepoch'),
-       'as stored before consent records were kept', created_at, 'migration'
+       '同意の記録を始める前の設定', created_at, 'migration'
   FROM family_contacts;
 
 -- The retention purge sets one row here, deletes, and removes it again,

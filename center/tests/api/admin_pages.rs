@@ -18,16 +18,22 @@ use crate::harness::*;
 use crate::smtp::Smtp;
 use crate::web::*;
 
-const SECRET: &[u8] = b"12345678901234567890";
+/// The TOTP secret of the administrator `sato`.
+pub(crate) const SECRET: &[u8] = b"12345678901234567890";
 
-/// An administrator with an enrolled TOTP secret, signed in with both factors.
-pub(crate) async fn admin_web(dir: &Path, url: &str, now: Timestamp) -> Web {
+/// Adds the administrator `sato` with the test password and [`SECRET`] enrolled.
+pub(crate) fn admin_with_totp(dir: &Path, now: Timestamp) {
     staff(dir, "sato", "佐藤 課長", Role::Admin, &[], now);
     let mut store = Store::open(&config(dir).database_path()).unwrap();
     let id = staff_id(dir, "sato");
     store
         .transaction(|c| auth::enrol_totp(c, id, SECRET, 0))
         .unwrap();
+}
+
+/// An administrator with an enrolled TOTP secret, signed in with both factors.
+pub(crate) async fn admin_web(dir: &Path, url: &str, now: Timestamp) -> Web {
+    admin_with_totp(dir, now);
     let mut web = Web::new(url);
     let page = web.sign_in("sato", PASSWORD).await;
     assert_eq!(page.location.as_deref(), Some("/dashboard/login/totp"));

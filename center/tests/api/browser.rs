@@ -343,6 +343,78 @@ async fn a_nurse_resolves_a_missed_check_in_alert_in_chromium() {
     center.stop().await;
 }
 
+#[tokio::test]
+async fn an_administrator_records_a_withdrawal_of_consent_in_chromium() {
+    let (_tmp, dir) = temp();
+    let now = at("2026-11-29T00:00:00Z");
+    crate::admin_pages::admin_with_totp(&dir, now);
+    let h = household(&dir, "nanbu-0103", "04A1B2C7", now);
+    {
+        let mut store = mimamori_center::store::Store::open(&config(&dir).database_path()).unwrap();
+        store
+            .transaction(|c| {
+                mimamori_center::store::people::add_family(
+                    c,
+                    h.resident,
+                    "山田 一郎",
+                    "ichiro@example.jp",
+                    "長男",
+                    mimamori_center::store::people::FamilyPolicy::DailyDigest,
+                    now,
+                )
+            })
+            .unwrap();
+    }
+    let (center, _clock) = start(&dir, now).await;
+    let browser = Browser::start().await;
+    browser.go(&format!("{}/dashboard/login", center.url)).await;
+    browser.type_into("#login", "sato").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#sign-in").await;
+    browser.wait_for("確認コード").await;
+    browser
+        .type_into(
+            "#code",
+            &mimamori_center::dashboard::totp::code_at(crate::admin_pages::SECRET, now),
+        )
+        .await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for("通知の一覧").await;
+
+    browser
+        .go(&format!(
+            "{}/dashboard/admin/residents/{}",
+            center.url, h.resident
+        ))
+        .await;
+    browser.wait_for("同意の記録").await;
+    browser.click("input[name=action][value=withdraw]").await;
+    browser.click("input[name=item_vitals]").await;
+    browser.type_into("#note", "電話で本人から").await;
+    browser.click("#record-consent").await;
+    let page = browser.wait_for("同意の記録を追加しました").await;
+    assert!(page.contains("電話で本人から"), "{page}");
+    browser
+        .call(
+            "POST",
+            "/window/rect",
+            json!({"width": 1280, "height": 2600}),
+        )
+        .await;
+    let shot = browser.screenshot("admin-resident").await;
+    eprintln!("screenshot: {}", shot.display());
+    let shared: String = {
+        let store = mimamori_center::store::Store::open(&config(&dir).database_path()).unwrap();
+        store
+            .connection()
+            .query_row("SELECT consent FROM family_contacts", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert!(shared.contains("\"vitals\":false"), "{shared}");
+    drop(browser);
+    center.stop().await;
+}
+
 /// A month of check-ins for `h`, one a day at 9:00, with a few bad days,
 /// blood pressure and weight, and a forgotten evening dose now and then.
 async fn sync_a_month(center: &Center, h: &Household) {
