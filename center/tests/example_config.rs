@@ -26,6 +26,7 @@ fn the_packaged_configuration_loads_and_keeps_the_defaults() {
     assert_eq!(config.thresholds, defaults.thresholds);
     assert_eq!(config.points, defaults.points);
     assert_eq!(config.sync, defaults.sync);
+    assert_eq!(config.retention, defaults.retention);
     assert_eq!(config.sweep_interval, defaults.sweep_interval);
     assert_eq!(config.time_zone_name, defaults.time_zone_name);
 }
