@@ -342,6 +342,113 @@ mod tests {
         assert_eq!(current(&conn, 1, Audience::Nurses).unwrap(), None);
     }
 
+    fn store_with_a_contact() -> (tempfile::TempDir, Connection, i64, i64) {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = super::super::open(&dir.path().join("c.sqlite3")).unwrap();
+        let now: Timestamp = "2026-11-29T00:00:00Z".parse().unwrap();
+        conn.execute_batch(
+            "INSERT INTO residents (id, name, kana, district, care_plan, watched_since, created_at)
+             VALUES (1, '山田 花子', 'やまだ はなこ', '東町', '{}', 0, 0);",
+        )
+        .unwrap();
+        let contact = super::super::people::add_family(
+            &conn,
+            1,
+            "山田 一郎",
+            "i@example.jp",
+            "長男",
+            super::super::people::FamilyPolicy::DailyDigest,
+            now,
+        )
+        .unwrap();
+        (dir, conn, 1, contact)
+    }
+
+    fn only(item: &str) -> StoredConsent {
+        StoredConsent::parse(item).unwrap()
+    }
+
+    #[test]
+    fn withdrawals_and_grants_change_only_the_named_items_of_one_audience() {
+        let (_dir, conn, resident, contact) = store_with_a_contact();
+        let tz = jiff::tz::TimeZone::get("Asia/Tokyo").unwrap();
+        let now: Timestamp = "2026-11-29T03:00:00Z".parse().unwrap();
+        let new = |audience, action, items| NewConsent {
+            resident,
+            audience,
+            action,
+            items,
+            agreed_on: "2026-11-29".parse().unwrap(),
+            note: String::new(),
+            recorded_by: "sato".into(),
+            staff_id: None,
+        };
+        let family = Audience::Family(contact);
+        record(
+            &conn,
+            &tz,
+            &new(family, ConsentAction::Withdraw, only("vitals,symptoms")),
+            now,
+        )
+        .unwrap();
+        let stored: String = conn
+            .query_row("SELECT consent FROM family_contacts", [], |r| r.get(0))
+            .unwrap();
+        let stored: StoredConsent = serde_json::from_str(&stored).unwrap();
+        assert_eq!(stored.describe(), "condition,medication,call_request");
+        record(
+            &conn,
+            &tz,
+            &new(family, ConsentAction::Grant, only("vitals")),
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            current(&conn, resident, family)
+                .unwrap()
+                .unwrap()
+                .describe(),
+            "condition,medication,vitals,call_request"
+        );
+        // The nurses' records are their own.
+        record(
+            &conn,
+            &tz,
+            &new(Audience::Nurses, ConsentAction::Grant, only("condition")),
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            current(&conn, resident, Audience::Nurses)
+                .unwrap()
+                .unwrap()
+                .describe(),
+            "condition"
+        );
+        assert_eq!(history(&conn, resident).unwrap().len(), 4);
+
+        // Refused: nothing named, a day in the future, someone else's contact.
+        let mut nothing = new(family, ConsentAction::Withdraw, only("none"));
+        assert!(record(&conn, &tz, &nothing, now).is_err());
+        nothing.items = only("vitals");
+        nothing.agreed_on = "2026-11-30".parse().unwrap();
+        assert!(record(&conn, &tz, &nothing, now).is_err());
+        let mut stranger = new(family, ConsentAction::Grant, only("vitals"));
+        stranger.resident = 2;
+        assert!(matches!(
+            record(&conn, &tz, &stranger, now),
+            Err(StoreError::NotFound(_))
+        ));
+        // The records cannot be changed afterwards.
+        let error = conn
+            .execute("UPDATE consent_records SET shared = '{}'", [])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("append-only"), "{error}");
+        assert!(conn.execute("DELETE FROM consent_records", []).is_err());
+        assert_eq!(history(&conn, resident).unwrap().len(), 4);
+    }
+
     #[test]
     fn items_follow_the_flags_in_order() {
         let c = StoredConsent {

@@ -65,7 +65,7 @@ fn between(text: &str, start: &str) -> String {
     rest[..rest.find('<').unwrap()].to_owned()
 }
 
-fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
+pub(crate) fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
     let boundary = "----mimamori-test-boundary";
     let mut body = Vec::new();
     for (name, value) in fields {
@@ -90,7 +90,7 @@ fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, V
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-fn one(dir: &Path, sql: &str) -> String {
+pub(crate) fn one(dir: &Path, sql: &str) -> String {
     let store = Store::open(&config(dir).database_path()).unwrap();
     store
         .connection()

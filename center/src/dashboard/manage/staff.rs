@@ -81,17 +81,24 @@ fn districts(fields: &Fields) -> Vec<String> {
         .collect()
 }
 
-fn new_password(fields: &Fields) -> Result<Option<String>, PageError> {
-    match fields.get("password").map(String::as_str).unwrap_or("") {
-        "" => Ok(None),
-        text if text.chars().count() < password::MIN_LENGTH => Err(PageError::BadRequest(format!(
+/// The Argon2id hash of a new password from the form (`None`: left
+/// empty), computed off the async threads as at sign-in.
+async fn new_password(fields: &Fields) -> Result<Option<String>, PageError> {
+    let typed = fields.get("password").cloned().unwrap_or_default();
+    if typed.is_empty() {
+        return Ok(None);
+    }
+    if typed.chars().count() < password::MIN_LENGTH {
+        return Err(PageError::BadRequest(format!(
             "パスワードは{}文字以上にしてください。",
             password::MIN_LENGTH
-        ))),
-        text => password::hash(text)
-            .map(Some)
-            .map_err(|e| PageError::BadRequest(e.to_string())),
+        )));
     }
+    tokio::task::spawn_blocking(move || password::hash(&typed))
+        .await
+        .map_err(|e| PageError::BadRequest(format!("パスワードを設定できません（{e}）。")))?
+        .map(Some)
+        .map_err(|e| PageError::BadRequest(format!("パスワードを設定できません（{e}）。")))
 }
 
 /// `POST /dashboard/admin/staff`: adds a staff member, with a first
@@ -109,7 +116,7 @@ pub(crate) async fn add(
     let role = role(&fields)?;
     let districts = districts(&fields);
     let email = field(&fields, "email").to_owned();
-    let hash = new_password(&fields)?;
+    let hash = new_password(&fields).await?;
     let now = state.clock.now();
     change(&state, &me, "admin.staff.add", move |conn, _| {
         people::add_staff(conn, &login, &name, role, &districts, &email, now)?;
@@ -178,7 +185,7 @@ pub(crate) async fn update(
             if disable { "disabled" } else { "enabled" }
         }
         "password" => {
-            let hash = new_password(&fields)?.ok_or_else(|| {
+            let hash = new_password(&fields).await?.ok_or_else(|| {
                 PageError::BadRequest("新しいパスワードを入れてください。".into())
             })?;
             change(&state, &me, "admin.staff.password", move |conn, _| {
