@@ -10,15 +10,18 @@ use jiff::Timestamp;
 use mimamori_protocol::{CarePlan, MedicationSlot, SyncRequest, TimeOfDay, VitalKind, decode};
 use serde::Serialize;
 
+mod consent;
 mod family;
 mod purge;
+mod setup;
 
 use family::{FamilyCommand, MailCommand};
+use setup::{BoxCommand, CardCommand, NoticeCommand, StaffCommand};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::domain::{AlertState, PauseReason, VisitOutcome};
-use crate::store::{Store, admin, people, watch};
+use crate::store::{Store, admin, watch};
 
 /// The Mimamori center.
 #[derive(Debug, Parser)]
@@ -82,6 +85,9 @@ enum Admin {
     /// Nurses and administrators.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// What residents agreed to share, with whom; withdrawals.
+    #[command(subcommand)]
+    Consent(consent::ConsentCommand),
     /// The mail outbox: what was sent, what waits, what failed.
     #[command(subcommand)]
     Mail(MailCommand),
@@ -108,73 +114,11 @@ enum Admin {
 }
 
 #[derive(Debug, Subcommand)]
-enum StaffCommand {
-    /// Adds a nurse or an administrator.
-    Add {
-        /// Login name.
-        login: String,
-        /// Full name.
-        #[arg(long)]
-        name: String,
-        /// nurse (保健師) or admin (管理者).
-        #[arg(long)]
-        role: String,
-        /// Districts, e.g. 東町,西町 (required for nurses).
-        #[arg(long, default_value = "")]
-        districts: String,
-        /// Where alert mail goes.
-        #[arg(long, default_value = "")]
-        email: String,
-    },
-    /// Lists staff.
-    List {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Sets a staff member's dashboard password, read from the first line of
-    /// standard input (at least 10 characters); their sessions end.
-    Password {
-        /// Login name.
-        login: String,
-    },
-    /// Forgets a staff member's TOTP secret (a lost phone): they enrol a
-    /// new one at their next sign-in.
-    ResetTotp {
-        /// Login name.
-        login: String,
-    },
-}
-
-#[derive(Debug, Subcommand)]
 enum CheckupCommand {
     /// Stores every checkup of a CSV file (one row per result), or none.
     Import {
         /// The file, with a header row (受診日, 健診名, 項目, 結果, …).
         file: PathBuf,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum BoxCommand {
-    /// Registers a box and prints its token (shown only this once).
-    Add {
-        /// The box's device id, e.g. nanbu-0042.
-        device_id: String,
-        /// Where it is installed.
-        #[arg(long, default_value = "")]
-        label: String,
-    },
-    /// Revokes a box's token.
-    Revoke {
-        /// The box's device id.
-        device_id: String,
-    },
-    /// Lists the boxes.
-    List {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -305,43 +249,6 @@ struct PlanArgs {
     /// Deadline for the day's check-in, HH:MM.
     #[arg(long, default_value = "12:00")]
     deadline: String,
-}
-
-#[derive(Debug, Subcommand)]
-enum CardCommand {
-    /// Binds a card to a resident: a trial card's UID or a JPKI certificate.
-    Bind {
-        /// The resident's id.
-        resident: i64,
-        /// A trial card's UID in hex.
-        #[arg(long, conflicts_with = "cert", required_unless_present = "cert")]
-        uid: Option<String>,
-        /// A JPKI user-authentication certificate file, DER or PEM.
-        #[arg(long)]
-        cert: Option<PathBuf>,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum NoticeCommand {
-    /// Publishes a notice to every box.
-    Add {
-        /// One line.
-        #[arg(long)]
-        title: String,
-        /// The text.
-        #[arg(long)]
-        body: String,
-        /// First day shown (default today).
-        #[arg(long)]
-        published: Option<String>,
-        /// Last day shown.
-        #[arg(long)]
-        expires: Option<String>,
-        /// Also on the standby screen.
-        #[arg(long)]
-        important: bool,
-    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -510,128 +417,18 @@ fn check_request() -> anyhow::Result<()> {
 fn run_admin(config: &Config, command: Admin, now: Timestamp) -> anyhow::Result<()> {
     let mut store = open(config)?;
     match command {
-        Admin::Box(BoxCommand::Add { device_id, label }) => {
-            let token = store.transaction(|c| admin::add_box(c, &device_id, &label, now))?;
-            println!(
-                "box {device_id} registered. Its token (shown only now; put it in the box's configuration):"
-            );
-            println!("{token}");
-        }
-        Admin::Box(BoxCommand::Revoke { device_id }) => {
-            store.transaction(|c| admin::revoke_box(c, config, &device_id, now))?;
-            println!("box {device_id}: token revoked");
-        }
-        Admin::Box(BoxCommand::List { json }) => {
-            let boxes = admin::list_boxes(store.connection())?;
-            if json {
-                print_json(&boxes)?;
-            } else {
-                for b in boxes {
-                    println!(
-                        "{:<20} {:<8} residents {:<2} last contact {:<28} {}",
-                        b.device_id,
-                        if b.revoked { "revoked" } else { "active" },
-                        b.residents,
-                        b.last_contact_at.as_deref().unwrap_or("never"),
-                        b.label
-                    );
-                }
-            }
-        }
+        Admin::Box(command) => setup::boxes(&mut store, config, command, now)?,
         Admin::Resident(command) => resident(config, &mut store, command, now)?,
-        Admin::Card(CardCommand::Bind {
-            resident,
-            uid,
-            cert,
-        }) => {
-            if let Some(uid) = uid {
-                let uid = uid.parse().map_err(anyhow::Error::msg).context("--uid")?;
-                store.transaction(|c| admin::bind_uid(c, resident, &uid, now))?;
-                println!(
-                    "card {uid} bound to resident {resident} (trial card: weak authentication)"
-                );
-            } else if let Some(path) = cert {
-                let bytes =
-                    std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-                let cert = crate::jpki::parse_certificate(&bytes)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-                let fp = store.transaction(|c| admin::bind_certificate(c, resident, &cert, now))?;
-                println!("certificate {fp} bound to resident {resident}");
-            }
-        }
-        Admin::Notice(NoticeCommand::Add {
-            title,
-            body,
-            published,
-            expires,
-            important,
-        }) => {
-            let today = now.to_zoned(config.time_zone.clone()).date();
-            let published = published
-                .map(|d| parse_date(&d, "--published"))
-                .transpose()?
-                .unwrap_or(today);
-            let expires = expires.map(|d| parse_date(&d, "--expires")).transpose()?;
-            let id = store.transaction(|c| {
-                admin::add_notice(c, &title, &body, published, expires, important, now)
-            })?;
-            println!("notice {id} published");
-        }
+        Admin::Card(command) => setup::cards(&mut store, command, now)?,
+        Admin::Notice(command) => setup::notices(&mut store, config, command, now)?,
         Admin::Alerts(command) => alerts(config, &mut store, command, now)?,
         // Runs from `run`, without opening (and migrating) the store first.
         Admin::Backup { out, json } => backup(config, &out, json)?,
         Admin::Mail(command) => family::mail(&mut store, command, now)?,
         Admin::Purge { dry_run, json } => purge::run(config, &mut store, dry_run, json, now)?,
         Admin::Family(command) => family::family(config, &mut store, command, now)?,
-        Admin::Staff(StaffCommand::Add {
-            login,
-            name,
-            role,
-            districts,
-            email,
-        }) => {
-            let role: people::Role = role.parse().map_err(anyhow::Error::msg).context("--role")?;
-            let districts: Vec<String> = districts
-                .split([',', '、'])
-                .map(str::trim)
-                .filter(|d| !d.is_empty())
-                .map(str::to_owned)
-                .collect();
-            store.transaction(|c| {
-                people::add_staff(c, &login, &name, role, &districts, &email, now)
-            })?;
-            println!("staff {login} added");
-        }
-        Admin::Staff(StaffCommand::List { json }) => {
-            let staff = people::list_staff(store.connection())?;
-            if json {
-                print_json(&staff)?;
-            } else {
-                for s in staff {
-                    println!(
-                        "{:<16} {:<8} {}  {}",
-                        s.login,
-                        s.role,
-                        s.name,
-                        s.districts.join(",")
-                    );
-                }
-            }
-        }
-        Admin::Staff(StaffCommand::Password { login }) => {
-            let mut line = String::new();
-            std::io::stdin()
-                .read_line(&mut line)
-                .context("reading the password from standard input")?;
-            let password = line.trim_end_matches(['\r', '\n']);
-            let hash = crate::dashboard::password::hash(password)?;
-            store.transaction(|c| crate::store::dashboard::auth::set_password(c, &login, &hash))?;
-            println!("password of {login} set");
-        }
-        Admin::Staff(StaffCommand::ResetTotp { login }) => {
-            store.transaction(|c| crate::store::dashboard::auth::reset_totp(c, &login))?;
-            println!("TOTP of {login} reset: they enrol again at their next sign-in");
-        }
+        Admin::Staff(command) => setup::staff(&mut store, command, now)?,
+        Admin::Consent(command) => consent::run(config, &mut store, command, now)?,
         Admin::Checkup(CheckupCommand::Import { file }) => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;

@@ -88,6 +88,12 @@ pub(super) enum FamilyCommand {
         #[arg(long)]
         resubscribe: bool,
     },
+    /// Removes a family contact: their mail stops (queued mail is dropped);
+    /// what was sent and their consent records stay.
+    Remove {
+        /// The contact's id.
+        contact: i64,
+    },
     /// Lists family contacts, with the addresses that bounce.
     List {
         /// Only this resident's.
@@ -166,6 +172,11 @@ pub(super) fn family(
             };
             store.transaction(|c| people::edit_family(c, config, contact, &changes, now))?;
             println!("family contact {contact} changed");
+        }
+        FamilyCommand::Remove { contact } => {
+            let resident =
+                store.transaction(|c| crate::store::manage::remove_family(c, contact, now))?;
+            println!("family contact {contact} of resident {resident} removed");
         }
         FamilyCommand::List { resident, json } => {
             let contacts = people::list_family(store.connection(), resident)?;
