@@ -92,7 +92,7 @@ pub fn purge(
     // The audit log's delete trigger lets through only rows older than the
     // cutoff set here, and only inside this transaction.
     conn.execute(
-        "INSERT INTO audit_purge (before) VALUES (?1)",
+        "INSERT INTO audit_purge (cutoff) VALUES (?1)",
         [ms(c.audit)],
     )?;
     purged.audit = conn.execute("DELETE FROM audit_log WHERE at < ?1", [ms(c.audit)])?;

@@ -410,11 +410,11 @@ SELECT resident_id, id, 'set', '[]',
 -- The retention purge sets one row here, deletes, and removes it again,
 -- all in one transaction; no other delete of the audit log gets through.
 CREATE TABLE audit_purge (
-    before INTEGER NOT NULL
+    cutoff INTEGER NOT NULL
 );
 DROP TRIGGER audit_log_no_delete;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
-WHEN OLD.at >= coalesce((SELECT max(before) FROM audit_purge), -9223372036854775807)
+WHEN OLD.at >= coalesce((SELECT max(cutoff) FROM audit_purge), -9223372036854775807)
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 "#,
 ];
