@@ -316,6 +316,8 @@ pub struct Particulars {
     pub paused_through: Option<String>,
     /// Why paused.
     pub pause_reason: Option<String>,
+    /// What the TV asks and when.
+    pub care_plan: mimamori_protocol::CarePlan,
 }
 
 /// A resident's particulars (`None`: no such resident).
@@ -323,7 +325,7 @@ pub fn particulars(conn: &Connection, resident: i64) -> Result<Option<Particular
     Ok(conn
         .query_row(
             "SELECT r.name, r.kana, r.district, r.address, r.phone, r.birth_date, b.device_id,
-                    r.paused_through, r.pause_reason
+                    r.paused_through, r.pause_reason, r.care_plan
                FROM residents r LEFT JOIN boxes b ON b.id = r.box_id WHERE r.id = ?1",
             [resident],
             |row| {
@@ -337,6 +339,13 @@ pub fn particulars(conn: &Connection, resident: i64) -> Result<Option<Particular
                     box_device: row.get(6)?,
                     paused_through: row.get(7)?,
                     pause_reason: row.get(8)?,
+                    care_plan: serde_json::from_str(&row.get::<_, String>(9)?).map_err(|e| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            9,
+                            rusqlite::types::Type::Text,
+                            Box::new(e),
+                        )
+                    })?,
                 })
             },
         )

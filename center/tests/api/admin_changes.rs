@@ -71,6 +71,44 @@ async fn tokens_cards_contacts_and_staff_change_from_the_pages() {
         .await;
     assert_eq!(page.status, 303, "{}", page.text());
 
+    // The care plan: evening pills and weight, a deadline at 11:00.
+    let page = web
+        .post(
+            &format!("/dashboard/admin/residents/{}/plan", h.resident),
+            &[
+                ("csrf", &csrf),
+                ("med_evening", "on"),
+                ("vital_weight", "on"),
+                ("reminder", "08:30"),
+                ("deadline", "11:00"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.text());
+    let plan = one(&dir, "SELECT care_plan FROM residents");
+    assert!(
+        plan.contains("evening")
+            && !plan.contains("morning")
+            && plan.contains("weight")
+            && plan.contains("11:00"),
+        "{plan}"
+    );
+    let edit = web
+        .get(&format!("/dashboard/admin/residents/{}", h.resident))
+        .await
+        .text();
+    assert!(
+        edit.contains("name=\"med_evening\" checked") && edit.contains("value=\"11:00\""),
+        "{edit}"
+    );
+    let page = web
+        .post(
+            &format!("/dashboard/admin/residents/{}/plan", h.resident),
+            &[("csrf", &csrf), ("deadline", "noon")],
+        )
+        .await;
+    assert_eq!(page.status, 400);
+
     // A contact changed, then removed: gone from the lists, records kept.
     web.post(
         &format!("/dashboard/admin/residents/{}/family", h.resident),
@@ -201,6 +239,7 @@ async fn tokens_cards_contacts_and_staff_change_from_the_pages() {
     for action in [
         "admin.box.token",
         "admin.card.unbind",
+        "admin.resident.plan",
         "admin.family.edit",
         "admin.family.remove",
         "admin.staff.role",

@@ -49,6 +49,10 @@ pub fn router() -> Router<DashboardState> {
             post(residents::pause),
         )
         .route(
+            "/dashboard/admin/residents/{id}/plan",
+            post(residents::plan),
+        )
+        .route(
             "/dashboard/admin/residents/{id}/box",
             post(residents::assign_box),
         )

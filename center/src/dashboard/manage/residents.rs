@@ -219,6 +219,10 @@ struct ResidentPage {
     contacts: Vec<ContactLine>,
     consent: Vec<ConsentLine>,
     items: Vec<(&'static str, &'static str)>,
+    plan_slots: Vec<(&'static str, &'static str, bool)>,
+    plan_vitals: Vec<(&'static str, &'static str, bool)>,
+    reminder: String,
+    deadline: String,
 }
 
 /// The words of a consent list.
@@ -281,6 +285,7 @@ pub(crate) async fn page(
         box_device,
         paused_through: paused,
         pause_reason: reason,
+        care_plan,
     } = row;
     let tz = &state.config.time_zone;
     let today = now.to_zoned(tz.clone()).date().to_string();
@@ -350,6 +355,22 @@ pub(crate) async fn page(
             .collect(),
         consent: consent_lines(history, tz),
         items: consent::ITEMS.to_vec(),
+        plan_slots: MedicationSlot::ALL
+            .iter()
+            .map(|s| {
+                (
+                    s.as_str(),
+                    s.label_ja(),
+                    care_plan.medication_slots.contains(s),
+                )
+            })
+            .collect(),
+        plan_vitals: VITALS
+            .iter()
+            .map(|v| (v.as_str(), v.label_ja(), care_plan.vitals.contains(v)))
+            .collect(),
+        reminder: care_plan.reminder_at.to_string(),
+        deadline: care_plan.deadline.to_string(),
     })
 }
 
@@ -398,6 +419,27 @@ pub(crate) async fn edit(
     change(&state, &me, "admin.resident.edit", move |conn, _| {
         ops::edit_resident(conn, id, &edit)?;
         Ok(((), Some(id), "particulars".into()))
+    })
+    .await?;
+    Ok(back(&format!("/dashboard/admin/residents/{id}"), "saved"))
+}
+
+/// `POST /dashboard/admin/residents/{id}/plan`: what the TV asks and when.
+pub(crate) async fn plan(
+    State(state): State<DashboardState>,
+    addr: ClientAddr,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(fields): Form<Fields>,
+) -> Result<Response, PageError> {
+    let me = admin(&state, &headers, &addr, "resident").await?;
+    csrf(&me, &fields)?;
+    let plan = care_plan(&fields)?;
+    let now = state.clock.now();
+    change(&state, &me, "admin.resident.plan", move |conn, config| {
+        ops::set_care_plan(conn, config, id, &plan, now)?;
+        let detail = serde_json::to_string(&plan).unwrap_or_default();
+        Ok(((), Some(id), detail))
     })
     .await?;
     Ok(back(&format!("/dashboard/admin/residents/{id}"), "saved"))
