@@ -48,6 +48,10 @@ pub struct Config {
     pub mail: Option<crate::mail::MailConfig>,
     /// The nurses' dashboard: sessions, lockout, TOTP.
     pub dashboard: crate::dashboard::DashboardConfig,
+    /// `[clock] offset_file`: a file holding an offset (seconds) by which
+    /// the center's time runs ahead of the system's, for demonstrations
+    /// only ([`crate::clock::OffsetFileClock`]). `None`: the system clock.
+    pub clock_offset_file: Option<PathBuf>,
 }
 
 /// The HTTP listener.
@@ -142,6 +146,15 @@ struct File {
     mail: Option<crate::mail::MailFile>,
     #[serde(default)]
     dashboard: crate::dashboard::config::DashboardFile,
+    #[serde(default)]
+    clock: ClockFile,
+}
+
+/// `[clock]`: only for demonstrations.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockFile {
+    offset_file: Option<PathBuf>,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -217,9 +230,16 @@ impl Config {
             source,
         })?;
         let mut config = Self::parse(&text)?;
-        if config.data_dir.is_relative() {
-            if let Some(dir) = path.parent() {
+        if let Some(dir) = path.parent() {
+            if config.data_dir.is_relative() {
                 config.data_dir = dir.join(&config.data_dir);
+            }
+            if let Some(file) = config
+                .clock_offset_file
+                .as_mut()
+                .filter(|f| f.is_relative())
+            {
+                *file = dir.join(&*file);
             }
         }
         Ok(config)
@@ -313,6 +333,17 @@ impl Config {
                 message: "must be at least 1".into(),
             });
         }
+        if file
+            .clock
+            .offset_file
+            .as_ref()
+            .is_some_and(|f| f.as_os_str().is_empty())
+        {
+            return Err(ConfigError::Invalid {
+                key: "clock.offset_file",
+                message: "must name a file (or leave the key out: the system clock)".into(),
+            });
+        }
         let time_zone_for_mail = time_zone.clone();
         Ok(Config {
             data_dir: file.data_dir,
@@ -331,6 +362,7 @@ impl Config {
                 .map(|mail| mail.check(&time_zone_for_mail))
                 .transpose()?,
             dashboard: file.dashboard.check()?,
+            clock_offset_file: file.clock.offset_file,
         })
     }
 
@@ -373,6 +405,19 @@ mod tests {
         );
         assert_eq!(config.points.check_in, 1);
         assert_eq!(config.points.vitals, 5, "unset keys keep their default");
+        assert_eq!(config.clock_offset_file, None, "the system clock");
+    }
+
+    #[test]
+    fn a_relative_offset_file_is_beside_the_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("center.toml");
+        std::fs::write(&path, "[clock]\noffset_file = \"clock-offset\"\n").unwrap();
+        let config = Config::load(&path).unwrap();
+        assert_eq!(
+            config.clock_offset_file,
+            Some(dir.path().join("clock-offset"))
+        );
     }
 
     #[test]
@@ -394,6 +439,8 @@ mod tests {
                 "dashboard.lockout_minutes",
             ),
             ("[dashboard]\ntotp = true\n", "totp"),
+            ("[clock]\noffset_file = \"\"\n", "clock.offset_file"),
+            ("[clock]\noffset = 3\n", "offset"),
         ];
         for (text, key) in cases {
             let err = Config::parse(text).unwrap_err().to_string();
