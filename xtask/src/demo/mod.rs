@@ -173,13 +173,21 @@ pub(crate) fn walk_in(data: &Path) -> anyhow::Result<()> {
     result
 }
 
+/// A path as typed from the workspace root, where `cargo xtask` runs.
+fn short(path: &Path) -> String {
+    path.strip_prefix(workspace_root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
 fn print_guide(running: &system::Running) {
     let p = running.ports;
     let url = format!("http://127.0.0.1:{}", p.center);
-    let data = running.data.display();
+    let data = short(&running.data);
     let c = format!(
         "{}/mimamori-center --config {data}/center.toml",
-        running.bin.display()
+        short(&running.bin)
     );
     let advance = if running.data == workspace_root().join("demo-data") {
         "cargo xtask demo --advance 3d".to_owned()
