@@ -170,9 +170,9 @@ pub(crate) fn start(options: &Options) -> anyhow::Result<Running> {
     std::fs::write(data.join("clock-offset"), super::clock::offset_file_text(0))?;
 
     start_mailbox(&mut running)?;
-    let token1 = register(&running)?;
+    let [token1, token2] = register(&running)?;
     start_center(&mut running)?;
-    send_history(&running, &token1)?;
+    send_history(&running, &token1, &token2)?;
     add_family(&running)?;
     start_box(&mut running, &token1)?;
     render_screens(&running)?;
@@ -274,8 +274,8 @@ fn start_mailbox(running: &mut Running) -> anyhow::Result<()> {
 }
 
 /// Registers the boxes, residents, cards, a notice and the nurse; returns
-/// the token of box demo-0001.
-fn register(running: &Running) -> anyhow::Result<String> {
+/// the tokens of boxes demo-0001 and demo-0002.
+fn register(running: &Running) -> anyhow::Result<[String; 2]> {
     println!("\n== Registering two boxes and five residents (the operator's admin commands)");
     let token1 = token(&running.center(&[
         "admin",
@@ -293,7 +293,6 @@ fn register(running: &Running) -> anyhow::Result<String> {
         "--label",
         "西町 集会所前",
     ])?)?;
-    std::fs::write(running.data.join("box-demo-0002.token"), &token2)?;
     for (i, (name, kana, district, device, uid)) in RESIDENTS.iter().enumerate() {
         running.center(&[
             "admin",
@@ -358,7 +357,7 @@ fn register(running: &Running) -> anyhow::Result<String> {
     println!(
         "nurse {NURSE_LOGIN} (東町, 西町; alert mail to {NURSE_EMAIL}) can sign in to the dashboard"
     );
-    Ok(token1)
+    Ok([token1, token2])
 }
 
 fn start_center(running: &mut Running) -> anyhow::Result<()> {
@@ -372,9 +371,8 @@ fn start_center(running: &mut Running) -> anyhow::Result<()> {
 
 /// Two stand-in boxes send a month of check-ins; the first sweep opens the
 /// alerts (and the nurse's first mail).
-fn send_history(running: &Running, token1: &str) -> anyhow::Result<()> {
+fn send_history(running: &Running, token1: &str, token2: &str) -> anyhow::Result<()> {
     println!("\n== Two stand-in boxes send a month of check-ins");
-    let token2 = std::fs::read_to_string(running.data.join("box-demo-0002.token"))?;
     let url = format!("http://127.0.0.1:{}", running.ports.center);
     for (token, device, residents) in [
         (
@@ -383,7 +381,7 @@ fn send_history(running: &Running, token1: &str) -> anyhow::Result<()> {
             &["1:04A1B2C3D4E5F6:steady", "2:04A1B2C3D4E5F7:declining"][..],
         ),
         (
-            token2.as_str(),
+            token2,
             "demo-0002",
             &[
                 "3:0102030405060708:silent:3",
