@@ -18,7 +18,7 @@ mod setup;
 use family::{FamilyCommand, MailCommand};
 use setup::{BoxCommand, CardCommand, NoticeCommand, StaffCommand};
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, OffsetFileClock, SystemClock};
 use crate::config::Config;
 use crate::domain::{AlertState, PauseReason, VisitOutcome};
 use crate::store::{Store, admin, watch};
@@ -300,7 +300,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         None => Config::parse("")?,
     };
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clock: Arc<dyn Clock> = match &config.clock_offset_file {
+        Some(file) => Arc::new(OffsetFileClock::open(file).map_err(|e| {
+            anyhow::anyhow!("clock.offset_file: {e} (the file holds one number of seconds)")
+        })?),
+        None => Arc::new(SystemClock),
+    };
     match cli.command {
         Command::Serve => serve(config, clock),
         Command::Sweep { at, dry_run, json } => {

@@ -50,6 +50,10 @@ pub struct Config {
     pub dashboard: crate::dashboard::DashboardConfig,
     /// How long records are kept (`admin purge`).
     pub retention: crate::retention::Retention,
+    /// `[clock] offset_file`: a file holding an offset (seconds) by which
+    /// the center's time runs ahead of the system's, for demonstrations
+    /// only ([`crate::clock::OffsetFileClock`]). `None`: the system clock.
+    pub clock_offset_file: Option<PathBuf>,
 }
 
 /// The HTTP listener.
@@ -146,6 +150,14 @@ struct File {
     dashboard: crate::dashboard::config::DashboardFile,
     #[serde(default)]
     retention: crate::retention::RetentionFile,
+    clock: ClockFile,
+}
+
+/// `[clock]`: only for demonstrations.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockFile {
+    offset_file: Option<PathBuf>,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -221,9 +233,16 @@ impl Config {
             source,
         })?;
         let mut config = Self::parse(&text)?;
-        if config.data_dir.is_relative() {
-            if let Some(dir) = path.parent() {
+        if let Some(dir) = path.parent() {
+            if config.data_dir.is_relative() {
                 config.data_dir = dir.join(&config.data_dir);
+            }
+            if let Some(file) = config
+                .clock_offset_file
+                .as_mut()
+                .filter(|f| f.is_relative())
+            {
+                *file = dir.join(&*file);
             }
         }
         Ok(config)
@@ -317,6 +336,17 @@ impl Config {
                 message: "must be at least 1".into(),
             });
         }
+        if file
+            .clock
+            .offset_file
+            .as_ref()
+            .is_some_and(|f| f.as_os_str().is_empty())
+        {
+            return Err(ConfigError::Invalid {
+                key: "clock.offset_file",
+                message: "must name a file (or leave the key out: the system clock)".into(),
+            });
+        }
         let time_zone_for_mail = time_zone.clone();
         Ok(Config {
             data_dir: file.data_dir,
@@ -336,6 +366,7 @@ impl Config {
                 .transpose()?,
             dashboard: file.dashboard.check()?,
             retention: file.retention.check()?,
+            clock_offset_file: file.clock.offset_file,
         })
     }
 
@@ -378,6 +409,19 @@ mod tests {
         );
         assert_eq!(config.points.check_in, 1);
         assert_eq!(config.points.vitals, 5, "unset keys keep their default");
+        assert_eq!(config.clock_offset_file, None, "the system clock");
+    }
+
+    #[test]
+    fn a_relative_offset_file_is_beside_the_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("center.toml");
+        std::fs::write(&path, "[clock]\noffset_file = \"clock-offset\"\n").unwrap();
+        let config = Config::load(&path).unwrap();
+        assert_eq!(
+            config.clock_offset_file,
+            Some(dir.path().join("clock-offset"))
+        );
     }
 
     #[test]
@@ -400,6 +444,8 @@ mod tests {
             ),
             ("[dashboard]\ntotp = true\n", "totp"),
             ("[retention]\naudit_days = 30\n", "retention.audit_days"),
+            ("[clock]\noffset_file = \"\"\n", "clock.offset_file"),
+            ("[clock]\noffset = 3\n", "offset"),
         ];
         for (text, key) in cases {
             let err = Config::parse(text).unwrap_err().to_string();

@@ -45,6 +45,9 @@
 //! i2c_bus = 1
 //! sensor_address = 0x44
 //! sensor_interval_s = 60
+//!
+//! [clock]                                # demonstrations only
+//! offset_file = "clock-offset"           # seconds the box's time runs ahead
 //! ```
 //!
 //! Unknown keys are errors, and every error names its key.
@@ -137,6 +140,8 @@ pub struct Config {
     pub cec_device: PathBuf,
     /// The box's own LED, chime, call button and room sensor, if it has them.
     pub hardware: Option<HardwareConfig>,
+    /// `[clock] offset_file`: demonstrations only ([`crate::clock::BoxClock`]).
+    pub clock_offset_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -163,6 +168,8 @@ struct File {
     #[serde(default)]
     tv: TvFile,
     hardware: Option<crate::hardware::config::HardwareFile>,
+    #[serde(default)]
+    clock: crate::clock::ClockFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -449,6 +456,7 @@ impl Config {
             });
         }
         let hardware = file.hardware.map(|h| h.check()).transpose()?;
+        let clock_offset_file = file.clock.check(base)?;
         Ok(Config {
             input_devices,
             keys,
@@ -467,6 +475,7 @@ impl Config {
             },
             cec_device: file.tv.cec_device,
             hardware,
+            clock_offset_file,
         })
     }
 }

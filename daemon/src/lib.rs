@@ -13,10 +13,12 @@
 //!   (on a Raspberry Pi with the `pi` feature);
 //! * [`cec`] — waking the TV over HDMI-CEC;
 //! * [`devices`] — the parts and the TV as the loop drives them;
-//! * [`config`] — `/etc/mimamori/box.toml`.
+//! * [`config`] — `/etc/mimamori/box.toml`;
+//! * [`clock`] — the box's one reading of the wall clock.
 
 pub mod card;
 pub mod cec;
+pub mod clock;
 pub mod config;
 pub mod devices;
 pub mod display;

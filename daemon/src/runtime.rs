@@ -19,6 +19,7 @@ use tokio::sync::{Notify, mpsc};
 
 use crate::card::link::{CardLink, Held};
 use crate::card::{CardError, CardReport, CardService, PinCheck};
+use crate::clock::BoxClock;
 use crate::config::{Config, Display};
 use crate::devices::{Devices, Running};
 use crate::display::{Framebuffer, Geometry};
@@ -46,15 +47,6 @@ pub enum Input {
     Hardware(crate::hardware::HardwareEvent),
 }
 
-/// The box's clock as the UI and the outbox want it: the resident's local
-/// offset. The one place the daemon reads the clock.
-pub fn local_now(tz: &jiff::tz::TimeZone) -> mimamori_protocol::Timestamp {
-    #[allow(clippy::disallowed_methods)]
-    let now = jiff::Timestamp::now();
-    mimamori_protocol::Timestamp::from_unix_nanos(now.as_nanosecond(), tz.to_offset(now).seconds())
-        .unwrap_or_else(|| mimamori_protocol::Timestamp::new(time::OffsetDateTime::UNIX_EPOCH))
-}
-
 enum Output {
     Framebuffer(Framebuffer),
     Virtual(VirtualTv, u32, u32),
@@ -80,8 +72,8 @@ pub async fn run_with(
     })?;
     let path = config.data_dir.join("box.sqlite3");
     let mut outbox = Outbox::open(&path).with_context(|| format!("opening {}", path.display()))?;
-    let tz = config.time_zone.clone();
-    let now = move || local_now(&tz);
+    let clock = BoxClock::new(config.time_zone.clone(), config.clock_offset_file.clone());
+    let now = move || clock.now();
     let started = Instant::now();
 
     let (inputs, mut rx) = mpsc::channel::<Input>(64);
@@ -434,10 +426,10 @@ async fn sync_loop(
         }
     };
     let client = SyncClient::new(&config.center_url, &config.token, config.device_id.clone());
-    let tz = config.time_zone.clone();
+    let clock = BoxClock::new(config.time_zone.clone(), config.clock_offset_file.clone());
     let mut failures = 0u32;
     loop {
-        let result = client.sync(&mut outbox, || local_now(&tz)).await;
+        let result = client.sync(&mut outbox, || clock.now()).await;
         let wait = match &result {
             Ok(outcome) => {
                 failures = 0;

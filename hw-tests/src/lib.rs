@@ -9,7 +9,10 @@
 //!
 //! * [`simcard`] — simulated My Number (JPKI), trial (UID) and stranger
 //!   cards speaking vpcd's protocol;
-//! * [`pcscd`] — starting pcscd with vpcd for a test, and restarting it.
+//! * [`pcscd`] — starting pcscd with vpcd for a test, and restarting it;
+//! * [`mailbox`] — the demo's local SMTP server with pages to read its
+//!   messages (the `mailbox` program).
 
+pub mod mailbox;
 pub mod pcscd;
 pub mod simcard;

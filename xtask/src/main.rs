@@ -6,8 +6,10 @@
 //!   and lints, runs every test, checks the Debian packages (built for
 //!   amd64 and installed into a scratch Debian root), and ends with one
 //!   summary line.
-//! * `cargo xtask demo` — runs the whole system, as far as it exists, on one
-//!   machine and prints where to look.
+//! * `cargo xtask demo` — runs the whole system on one machine (center, box
+//!   with the virtual TV, dashboard, a local mailbox) and prints where to
+//!   look; `--advance 3d` moves the running demo's clock, `--walk` walks
+//!   through it over HTTP.
 //! * `cargo xtask dist` — builds the Debian packages (`mimamori-box` for
 //!   arm64, `mimamori-center` for amd64 and arm64) into `target/dist/`.
 //! * `cargo xtask cross` — builds the box daemon for the Raspberry Pi

@@ -74,6 +74,25 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         )?;
     }
     let mut totals = run_tests(args.filter.as_deref())?;
+    // The demo's walk: the whole system as real processes on free ports,
+    // driven over HTTP (each step bounded; about a minute in all).
+    if args
+        .filter
+        .as_deref()
+        .is_none_or(|f| "demo walk".contains(f))
+    {
+        eprintln!("xtask: the demo's walk (cargo xtask demo --walk, on free ports)");
+        match crate::demo::walk_in(&crate::workspace_root().join("target/demo-walk")) {
+            Ok(()) => {
+                println!("test demo walk ... ok");
+                totals.passed += 1;
+            }
+            Err(e) => {
+                println!("test demo walk ... FAILED: {e:#}");
+                totals.failed += 1;
+            }
+        }
+    }
     // After the tests, whose build made the binaries the packages hold.
     if args
         .filter
