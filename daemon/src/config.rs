@@ -23,6 +23,8 @@
 //! [sync]
 //! interval_s = 60
 //! heartbeat_interval_s = 900            # fractions too (0.05 at least), for tests
+//! retry_first_s = 5                      # back-off after a failed sync: doubles from
+//! retry_max_s = 900                      # this up to that, with jitter
 //!
 //! [card]
 //! reader = "pcsc"                        # or "none" (only the virtual TV's card buttons)
@@ -128,6 +130,8 @@ pub struct Config {
     pub sync_interval_s: u64,
     /// Time between heartbeats.
     pub heartbeat_interval: std::time::Duration,
+    /// The back-off of failed syncs.
+    pub sync_retry: crate::sync::Retry,
     /// The remotes read from `/dev/input`; `None` reads none.
     pub input_devices: Option<Selection>,
     /// Linux key codes to the UI's keys.
@@ -268,6 +272,8 @@ impl Default for DisplayFile {
 struct SyncFile {
     interval_s: u64,
     heartbeat_interval_s: f64,
+    retry_first_s: f64,
+    retry_max_s: f64,
 }
 
 impl Default for SyncFile {
@@ -275,6 +281,8 @@ impl Default for SyncFile {
         Self {
             interval_s: 60,
             heartbeat_interval_s: 900.0,
+            retry_first_s: 5.0,
+            retry_max_s: 900.0,
         }
     }
 }
@@ -392,6 +400,22 @@ impl Config {
                 message: format!("{heartbeat} is not between 0.05 s and a day"),
             });
         }
+        let retry_first = file.sync.retry_first_s;
+        if !(0.05..=3_600.0).contains(&retry_first) {
+            return Err(ConfigError::Invalid {
+                key: "sync.retry_first_s",
+                message: format!("{retry_first} is not between 0.05 s and an hour"),
+            });
+        }
+        let retry_max = file.sync.retry_max_s;
+        if !(retry_first..=86_400.0).contains(&retry_max) {
+            return Err(ConfigError::Invalid {
+                key: "sync.retry_max_s",
+                message: format!(
+                    "{retry_max} is not between sync.retry_first_s ({retry_first}) and a day"
+                ),
+            });
+        }
         let input_devices = match file.input.devices {
             None => Some(Selection::Auto(PathBuf::from("/dev/input"))),
             Some(DevicesFile::Word(word)) if word == "auto" => {
@@ -469,6 +493,10 @@ impl Config {
             display,
             sync_interval_s: file.sync.interval_s,
             heartbeat_interval: std::time::Duration::from_secs_f64(heartbeat),
+            sync_retry: crate::sync::Retry {
+                first: std::time::Duration::from_secs_f64(retry_first),
+                max: std::time::Duration::from_secs_f64(retry_max),
+            },
             reminder: mimamori_remote_ui::ReminderPolicy {
                 repeat_every_minutes: file.reminder.repeat_every_min,
                 max_prompts: file.reminder.max_prompts,
@@ -587,6 +615,14 @@ mod tests {
             (
                 &format!("{ok}[sync]\nheartbeat_interval_s = 0\n"),
                 "sync.heartbeat_interval_s",
+            ),
+            (
+                &format!("{ok}[sync]\nretry_first_s = 0\n"),
+                "sync.retry_first_s",
+            ),
+            (
+                &format!("{ok}[sync]\nretry_first_s = 10\nretry_max_s = 5\n"),
+                "sync.retry_max_s",
             ),
             (&format!("{ok}[card]\nreader = \"usb\"\n"), "card.reader"),
             (

@@ -441,7 +441,7 @@ async fn sync_loop(
             Err(e) => {
                 failures += 1;
                 tracing::warn!("sync failed ({failures} in a row): {e}");
-                backoff(failures - 1, rand::random::<f64>())
+                backoff(failures - 1, rand::random::<f64>(), config.sync_retry)
             }
         };
         let _ = inputs

@@ -153,15 +153,34 @@ pub fn skew_ms(sent_at: &Timestamp, received_at: &Timestamp, server_time: &Times
     server_time.unix_millis() - middle
 }
 
+/// The window of the sync retries: the first window and the largest.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Retry {
+    /// The window after the first failure (5 s by default).
+    pub first: Duration,
+    /// The window never grows past this (15 minutes by default).
+    pub max: Duration,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Self {
+            first: Duration::from_secs(5),
+            max: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
 /// How long to wait before the next try after `failures` failures in a
-/// row: doubling from 5 s up to 15 minutes, with "full jitter" (a random
-/// point in the window, from `random` in 0..1) so that a town's boxes do not
-/// all come back at the same second after an outage.
-pub fn backoff(failures: u32, random: f64) -> Duration {
-    let base = 5.0_f64;
-    let cap = 15.0 * 60.0;
+/// row: doubling from `retry.first` up to `retry.max`, with "full jitter" (a
+/// random point in the window, from `random` in 0..1) so that a town's boxes
+/// do not all come back at the same second after an outage. Never less than
+/// a second (or the first window, when that is shorter): no busy loop.
+pub fn backoff(failures: u32, random: f64, retry: Retry) -> Duration {
+    let base = retry.first.as_secs_f64();
+    let cap = retry.max.as_secs_f64().max(base);
     let window = (base * 2f64.powi(i32::try_from(failures.min(20)).unwrap_or(20))).min(cap);
-    Duration::from_secs_f64((window * random.clamp(0.0, 1.0)).max(1.0))
+    Duration::from_secs_f64((window * random.clamp(0.0, 1.0)).max(base.min(1.0)))
 }
 
 #[cfg(test)]
@@ -170,11 +189,28 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_fifteen_minutes_with_jitter() {
-        assert_eq!(backoff(0, 1.0), Duration::from_secs(5));
-        assert_eq!(backoff(3, 1.0), Duration::from_secs(40));
-        assert_eq!(backoff(30, 1.0), Duration::from_secs(900));
-        assert_eq!(backoff(30, 0.5), Duration::from_secs(450));
-        assert_eq!(backoff(2, 0.0), Duration::from_secs(1), "never a busy loop");
+        let retry = Retry::default();
+        assert_eq!(backoff(0, 1.0, retry), Duration::from_secs(5));
+        assert_eq!(backoff(3, 1.0, retry), Duration::from_secs(40));
+        assert_eq!(backoff(30, 1.0, retry), Duration::from_secs(900));
+        assert_eq!(backoff(30, 0.5, retry), Duration::from_secs(450));
+        assert_eq!(
+            backoff(2, 0.0, retry),
+            Duration::from_secs(1),
+            "never a busy loop"
+        );
+    }
+
+    #[test]
+    fn a_short_retry_window_doubles_to_its_own_cap() {
+        let retry = Retry {
+            first: Duration::from_millis(200),
+            max: Duration::from_secs(1),
+        };
+        assert_eq!(backoff(0, 1.0, retry), Duration::from_millis(200));
+        assert_eq!(backoff(2, 1.0, retry), Duration::from_millis(800));
+        assert_eq!(backoff(9, 1.0, retry), Duration::from_secs(1));
+        assert_eq!(backoff(9, 0.0, retry), Duration::from_millis(200));
     }
 
     #[test]

@@ -132,3 +132,93 @@ fn ready_after_the_first_frame_watchdog_from_the_loop_and_a_clean_stop_on_sigter
         "{log}"
     );
 }
+
+/// The watchdog is fed by the main loop itself: when the loop is stuck (here
+/// on its own disk, the outbox locked by another process so a heartbeat
+/// cannot be written), the pings stop and systemd would restart the box;
+/// when the loop moves again, they come back and the heartbeat is kept.
+#[test]
+fn a_stuck_main_loop_stops_feeding_the_watchdog() {
+    let tmp = tempfile::tempdir().unwrap();
+    let socket_path = tmp.path().join("notify");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let config = tmp.path().join("box.toml");
+    std::fs::write(
+        &config,
+        "device_id = \"box-0001\"\n\
+         center_url = \"http://127.0.0.1:9\"\n\
+         token = \"mmb_test\"\n\
+         data_dir = \"data\"\n\
+         [display]\nbackend = \"virtual\"\nlisten = \"127.0.0.1:0\"\n\
+         [input]\ndevices = \"none\"\n\
+         [sync]\nheartbeat_interval_s = 0.5\nretry_first_s = 30\n",
+    )
+    .unwrap();
+    let started = Instant::now();
+    let _child = Killed(
+        Command::new(BIN)
+            .args(["run", "--config"])
+            .arg(&config)
+            .env("NOTIFY_SOCKET", &socket_path)
+            .env("WATCHDOG_USEC", "200000")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    while receive(&socket, started + Duration::from_secs(30)).expect("READY=1 within 30 s")
+        != "READY=1"
+    {}
+    let pings_in = |limit: Duration| {
+        let until = Instant::now() + limit;
+        let mut pings = 0;
+        while let Some(message) = receive(&socket, until) {
+            pings += usize::from(message == "WATCHDOG=1");
+        }
+        pings
+    };
+    assert!(pings_in(Duration::from_secs(1)) >= 5, "pings while healthy");
+
+    // Another process takes the outbox for itself; the next heartbeat's
+    // write waits in the loop.
+    let outbox = rusqlite::Connection::open(tmp.path().join("data/box.sqlite3")).unwrap();
+    // The center is unreachable: everything in the outbox is a heartbeat.
+    let heartbeats = |db: &rusqlite::Connection| -> i64 {
+        db.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
+            .unwrap()
+    };
+    outbox.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let before = heartbeats(&outbox);
+    // Let the loop reach the heartbeat (every 0.5 s) and block on it; forget
+    // the pings sent before; then count.
+    std::thread::sleep(Duration::from_millis(700));
+    while receive(&socket, Instant::now() + Duration::from_millis(1)).is_some() {}
+    let stuck = pings_in(Duration::from_secs(2));
+    assert!(
+        stuck <= 1,
+        "{stuck} pings in 2 s while the loop was stuck: the watchdog is not fed by the loop"
+    );
+    outbox.execute_batch("COMMIT").unwrap();
+
+    assert!(
+        pings_in(Duration::from_secs(1)) >= 4,
+        "the pings come back once the loop moves"
+    );
+    assert!(
+        heartbeats(&outbox) > before,
+        "the heartbeat that waited was written"
+    );
+}
+
+/// A child process killed when dropped, the test passing or not.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -105,8 +105,9 @@ pub(crate) async fn start_center(dir: &Path, port: u16) -> Process {
     process
 }
 
-/// Starts `mimamorid run` with a virtual TV on `tv_port`, data in
-/// `dir/box`, syncing every second.
+/// Starts `mimamorid run` with a virtual TV on `tv_port` (cards from its
+/// buttons, no reader), data in `dir/box`, syncing every second and
+/// retrying within a second; `extra` goes in `[sync]`.
 pub(crate) fn start_box(
     dir: &Path,
     center_port: u16,
@@ -122,7 +123,8 @@ pub(crate) fn start_box(
              token = \"{token}\"\ndata_dir = \"box\"\n\
              [display]\nbackend = \"virtual\"\nlisten = \"127.0.0.1:{tv_port}\"\nsize = \"640x360\"\n\
              [input]\ndevices = \"none\"\n\
-             [sync]\ninterval_s = 1\n{extra}"
+             [card]\nreader = \"none\"\n\
+             [sync]\ninterval_s = 1\nretry_first_s = 0.2\nretry_max_s = 1\n{extra}"
         ),
     )
     .unwrap();
