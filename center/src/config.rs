@@ -150,6 +150,7 @@ struct File {
     dashboard: crate::dashboard::config::DashboardFile,
     #[serde(default)]
     retention: crate::retention::RetentionFile,
+    #[serde(default)]
     clock: ClockFile,
 }
 

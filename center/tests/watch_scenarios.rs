@@ -732,6 +732,39 @@ fn no_missed_alert_during_a_hospital_stay_and_counting_restarts_after_it() {
 }
 
 #[test]
+fn a_box_left_off_during_a_trip_is_news_only_after_it() {
+    play(
+        r#"
+        since 2026-11-01 08:00
+        box 2026-11-01 08:00
+        2026-11-01 08:05 contact
+        11-02 07:00 contact
+        11-02 09:00 check_in good
+        11-03 08:00 contact
+        11-03 10:00 pause 11-10          # 旅行中: the TV unplugged
+        11-05 --
+        11-10 --
+        11-11 23:59 --
+        11-12 00:00 => open box_offline "見守りの休止（11月10日まで）の後、端末から24時間通信がありません（最終通信 11月3日 8:00）"
+        "#,
+    );
+    play(
+        "
+        since 2026-11-01 08:00
+        box 2026-11-01 08:00
+        2026-11-01 08:05 contact
+        11-02 07:00 contact
+        11-02 09:00 check_in good
+        11-03 08:00 contact
+        11-03 10:00 pause 11-10
+        11-11 09:00 contact              # home again, the TV on
+        11-12 08:59 --
+        11-12 09:00 => open box_offline
+        ",
+    );
+}
+
+#[test]
 fn a_trip_holds_back_declining_but_not_vitals() {
     play(
         r#"

@@ -2,8 +2,11 @@
 
 use jiff::Timestamp;
 
+use jiff::civil::Date;
+use mimamori_protocol::TimeOfDay;
+
 use super::actions::Actions;
-use super::calendar::{after, duration_ja, local_date, moment_ja};
+use super::calendar::{add_days, after, day_ja, duration_ja, instant_on, local_date, moment_ja};
 use super::{Thresholds, WatchState};
 use crate::domain::AlertKind;
 
@@ -12,7 +15,9 @@ use crate::domain::AlertKind;
 /// Silence is counted from the box's last contact, or from its assignment
 /// to the resident if that is later (a box handed on from another resident
 /// starts afresh) or the box never called, or from a nurse's last resolution
-/// of `box_offline` if that is later still.
+/// of `box_offline` if that is later still, or from the end of a pause (the
+/// midnight after its last day): a box left off during a hospital stay or a
+/// trip is expected, and only its silence after the return is news.
 pub(super) fn evaluate(
     state: &WatchState,
     t: &Thresholds,
@@ -33,6 +38,15 @@ pub(super) fn evaluate(
     {
         base = (resolved, Since::Resolved);
     }
+    if let Some(through) = state.paused_through {
+        if let Some(end) = add_days(through, 1)
+            .zip(TimeOfDay::new(0, 0))
+            .and_then(|(day, midnight)| instant_on(day, midnight, &state.tz))
+            .filter(|end| *end > base.0)
+        {
+            base = (end, Since::PauseEnd(through));
+        }
+    }
     let (base, since) = base;
     let due = after(base, t.offline_after)?;
     if now < due {
@@ -52,6 +66,10 @@ pub(super) fn evaluate(
             Since::Resolved => {
                 format!("前回の対応（{when}）の後、端末から{silent}通信がありません（{last}）")
             }
+            Since::PauseEnd(through) => format!(
+                "見守りの休止（{}まで）の後、端末から{silent}通信がありません（{last}）",
+                day_ja(through, year)
+            ),
         }
     });
     None
@@ -62,6 +80,8 @@ enum Since {
     Assigned,
     Contact,
     Resolved,
+    /// The pause through this day.
+    PauseEnd(Date),
 }
 
 /// Closes the open `box_offline` alert: the box called at `at`.
