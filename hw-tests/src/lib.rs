@@ -9,7 +9,9 @@
 //!
 //! * [`simcard`] — simulated My Number (JPKI), trial (UID) and stranger
 //!   cards speaking vpcd's protocol;
-//! * [`pcscd`] — starting pcscd with vpcd for a test, and restarting it.
+//! * [`pcscd`] — starting pcscd with vpcd for a test, and restarting it;
+//! * [`browser`] — a headless Chromium driven over WebDriver.
 
+pub mod browser;
 pub mod pcscd;
 pub mod simcard;
