@@ -126,7 +126,9 @@ impl Browser {
             .await;
         browser.session = answer["sessionId"]
             .as_str()
-            .unwrap_or_else(|| panic!("no browser session (is Debian's chromium installed?): {answer}"))
+            .unwrap_or_else(|| {
+                panic!("no browser session (is Debian's chromium installed?): {answer}")
+            })
             .to_owned();
         browser
     }

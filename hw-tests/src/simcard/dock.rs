@@ -99,9 +99,7 @@ impl DockCard {
                 label: label(name)?,
                 kind: Kind::Stranger,
             },
-            _ => bail!(
-                "`{spec}` is not jpki:LABEL:PIN[:KEYFILE], uid:LABEL:HEX or stranger:LABEL"
-            ),
+            _ => bail!("`{spec}` is not jpki:LABEL:PIN[:KEYFILE], uid:LABEL:HEX or stranger:LABEL"),
         };
         Ok(card)
     }
@@ -170,7 +168,11 @@ impl Slot {
     }
 
     fn put_in(&mut self, id: usize) -> anyhow::Result<()> {
-        if self.inserted.as_ref().is_some_and(|(i, c)| *i == id && c.is_in()) {
+        if self
+            .inserted
+            .as_ref()
+            .is_some_and(|(i, c)| *i == id && c.is_in())
+        {
             return Ok(());
         }
         self.take_out()?;
@@ -239,7 +241,11 @@ async fn list(State(shared): State<Shared>) -> Response {
 async fn certificate(State(shared): State<Shared>, UrlPath(id): UrlPath<usize>) -> Response {
     let slot = lock(&shared);
     match slot.cards.get(id).and_then(DockCard::certificate) {
-        Some(der) => ([(header::CONTENT_TYPE, "application/pkix-cert")], der.to_vec()).into_response(),
+        Some(der) => (
+            [(header::CONTENT_TYPE, "application/pkix-cert")],
+            der.to_vec(),
+        )
+            .into_response(),
         None => (StatusCode::NOT_FOUND, format!("no My Number card {id}")).into_response(),
     }
 }
@@ -305,7 +311,10 @@ mod tests {
         );
         for (bad, why) in [
             ("jpki:a:12", "4 digits"),
-            ("jpki:a:1234:missing.pem", "reading /nonexistent/missing.pem"),
+            (
+                "jpki:a:1234:missing.pem",
+                "reading /nonexistent/missing.pem",
+            ),
             ("uid:a:XYZ", "hex"),
             ("uid:a:0102", "4 to 10 bytes"),
             ("uid::04A1B2C3", "label is empty"),
