@@ -102,14 +102,19 @@ pub async fn run_with(
             listen,
             width,
             height,
+            card_dock,
         } => {
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| {
                     format!("the virtual TV cannot listen on {listen} (display.listen)")
                 })?;
-            let (tv, address) = virtual_tv::serve(listener, inputs.clone()).await?;
+            let (tv, address) =
+                virtual_tv::serve(listener, inputs.clone(), card_dock.clone()).await?;
             tracing::info!("virtual TV on http://{address}/");
+            if let Some(dock) = card_dock {
+                tracing::info!("the virtual TV's cards come from the card dock at {dock}");
+            }
             Output::Virtual(tv, *width, *height)
         }
     };
@@ -365,6 +370,7 @@ fn draw(
                 frame.to_png()?,
                 format!("{:?}", screen.kind),
                 screen.title.clone(),
+                screen.big.iter().chain(&screen.lines).cloned().collect(),
             );
         }
     }

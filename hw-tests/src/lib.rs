@@ -11,8 +11,10 @@
 //!   cards speaking vpcd's protocol;
 //! * [`pcscd`] — starting pcscd with vpcd for a test, and restarting it;
 //! * [`mailbox`] — the demo's local SMTP server with pages to read its
-//!   messages (the `mailbox` program).
+//!   messages (the `mailbox` program);
+//! * [`browser`] — a headless Chromium driven over WebDriver.
 
+pub mod browser;
 pub mod mailbox;
 pub mod pcscd;
 pub mod simcard;

@@ -125,10 +125,16 @@ pub fn wait_for_readers(limit: Duration) -> anyhow::Result<()> {
 /// Waits until no card is in either virtual reader (pcscd notices a card
 /// that left at its next presence poll, ~0.4 s).
 pub fn wait_empty(limit: Duration) -> anyhow::Result<()> {
+    wait_empty_readers(&[SLOT_0, SLOT_1], limit)
+}
+
+/// Waits until no card is in the virtual readers of these vpcd ports.
+pub fn wait_empty_readers(ports: &[u16], limit: Duration) -> anyhow::Result<()> {
     let context = pcsc::Context::establish(pcsc::Scope::User).context("connecting to pcscd")?;
     let until = Instant::now() + limit;
-    let mut states: Vec<pcsc::ReaderState> = [SLOT_0, SLOT_1]
-        .into_iter()
+    let mut states: Vec<pcsc::ReaderState> = ports
+        .iter()
+        .copied()
         .map(|port| {
             pcsc::ReaderState::new(
                 std::ffi::CString::new(reader_name(port)).unwrap_or_default(),

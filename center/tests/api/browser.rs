@@ -4,214 +4,20 @@
 //! and see it gone from the queue. Screenshots go to
 //! `target/dashboard-screenshots/`.
 //!
-//! Needs Debian's `chromium` and `chromium-driver` (`cargo xtask test`
-//! installs them); fails when they cannot start.
+//! The WebDriver client is `mimamori_hw_tests::browser` (shared with the
+//! virtual TV's test). Needs Debian's `chromium` and `chromium-driver`
+//! (`cargo xtask test` installs them); fails when they cannot start.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-use base64::Engine as _;
 use mimamori_center::store::people::Role;
-use serde_json::{Value, json};
+use mimamori_hw_tests::browser::Browser;
+use serde_json::json;
 
 use crate::harness::*;
 use crate::web::*;
 
-/// A chromedriver process with one browser session; both end on drop.
-struct Browser {
-    driver: Child,
-    base: String,
-    session: String,
-    client: reqwest::Client,
-    _profile: tempfile::TempDir,
-}
-
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-impl Browser {
-    async fn start() -> Browser {
-        let port = free_port();
-        let driver = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start chromedriver (Debian package chromium-driver; `cargo xtask test` installs it): {e}")
-            });
-        let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let ready = client.get(format!("{base}/status")).send().await;
-            if let Ok(response) = ready {
-                let status: Value = response.json().await.unwrap_or_default();
-                if status["value"]["ready"] == json!(true) {
-                    break;
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not become ready on port {port}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let profile = tempfile::tempdir().unwrap();
-        let args = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            "--window-size=1280,1100",
-            "--lang=ja",
-        ]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .chain([format!("--user-data-dir={}", profile.path().display())])
-        .collect::<Vec<_>>();
-        let mut browser = Browser {
-            driver,
-            base,
-            session: String::new(),
-            client,
-            _profile: profile,
-        };
-        let answer = browser
-            .call(
-                "POST",
-                "/session",
-                json!({"capabilities": {"alwaysMatch": {
-                    "browserName": "chrome",
-                    "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}
-                }}}),
-            )
-            .await;
-        browser.session = answer["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no browser session: {answer}"))
-            .to_owned();
-        browser
-    }
-
-    async fn call(&self, method: &str, path: &str, body: Value) -> Value {
-        let url = if self.session.is_empty() {
-            format!("{}{path}", self.base)
-        } else {
-            format!("{}/session/{}{path}", self.base, self.session)
-        };
-        let request = match method {
-            "GET" => self.client.get(url),
-            "DELETE" => self.client.delete(url),
-            _ => self.client.post(url).json(&body),
-        };
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let value: Value = response.json().await.unwrap();
-        assert!(
-            status.is_success(),
-            "WebDriver {method} {path}: {status} {value}"
-        );
-        value["value"].clone()
-    }
-
-    async fn go(&self, url: &str) {
-        self.call("POST", "/url", json!({"url": url})).await;
-    }
-
-    async fn find(&self, css: &str) -> String {
-        let found = self
-            .call(
-                "POST",
-                "/element",
-                json!({"using": "css selector", "value": css}),
-            )
-            .await;
-        found[ELEMENT]
-            .as_str()
-            .unwrap_or_else(|| panic!("`{css}`: {found}"))
-            .to_owned()
-    }
-
-    async fn click(&self, css: &str) {
-        let element = self.find(css).await;
-        self.call("POST", &format!("/element/{element}/click"), json!({}))
-            .await;
-    }
-
-    async fn type_into(&self, css: &str, text: &str) {
-        let element = self.find(css).await;
-        self.call(
-            "POST",
-            &format!("/element/{element}/value"),
-            json!({"text": text}),
-        )
-        .await;
-    }
-
-    async fn source(&self) -> String {
-        self.call("GET", "/source", Value::Null)
-            .await
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    /// The page's source once it contains `text` (a click's navigation may
-    /// still be under way when the click returns).
-    async fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let source = self.source().await;
-            if source.contains(text) {
-                return source;
-            }
-            assert!(Instant::now() < deadline, "no `{text}` in\n{source}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    async fn url(&self) -> String {
-        self.call("GET", "/url", Value::Null)
-            .await
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    /// Saves the viewport as a PNG under `target/dashboard-screenshots/`.
-    async fn screenshot(&self, name: &str) -> std::path::PathBuf {
-        let data = self.call("GET", "/screenshot", Value::Null).await;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(data.as_str().unwrap())
-            .unwrap();
-        assert_eq!(&png[1..4], b"PNG");
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../target/dashboard-screenshots");
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("{name}.png"));
-        std::fs::write(&path, png).unwrap();
-        path
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
+/// Where the screenshots go: `target/dashboard-screenshots/`.
+fn shots() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/dashboard-screenshots")
 }
 
 #[tokio::test]
@@ -258,7 +64,7 @@ async fn a_nurse_resolves_a_missed_check_in_alert_in_chromium() {
         queue.contains("山田 花子") && queue.contains("記録が途絶えています"),
         "{queue}"
     );
-    let shot = browser.screenshot("alert-queue").await;
+    let shot = browser.screenshot(&shots(), "alert-queue").await;
     eprintln!("screenshot: {}", shot.display());
 
     let alert = {
@@ -285,14 +91,14 @@ async fn a_nurse_resolves_a_missed_check_in_alert_in_chromium() {
             "不在。隣の方によると朝は見かけたとのこと。夕方に再訪問。",
         )
         .await;
-    browser.screenshot("visit-record").await;
+    browser.screenshot(&shots(), "visit-record").await;
     browser.click("#resolve").await;
     let queue = browser.wait_for("訪問記録を保存し").await;
     assert!(
         !queue.contains(&format!("id=\"alert-{alert}\"")),
         "resolved alert gone: {queue}"
     );
-    browser.screenshot("after-resolve").await;
+    browser.screenshot(&shots(), "after-resolve").await;
 
     browser
         .go(&format!(
@@ -305,7 +111,7 @@ async fn a_nurse_resolves_a_missed_check_in_alert_in_chromium() {
         page.contains("不在（田中 保健師）不在。隣の方によると"),
         "{page}"
     );
-    browser.screenshot("resident").await;
+    browser.screenshot(&shots(), "resident").await;
 
     browser
         .go(&format!(
@@ -325,7 +131,7 @@ async fn a_nurse_resolves_a_missed_check_in_alert_in_chromium() {
             json!({"width": 1280, "height": 2400}),
         )
         .await;
-    browser.screenshot("resident-charts").await;
+    browser.screenshot(&shots(), "resident-charts").await;
 
     let (state, outcome): (String, String) = {
         let store = mimamori_center::store::Store::open(&config(&dir).database_path()).unwrap();

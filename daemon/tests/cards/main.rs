@@ -10,8 +10,11 @@ mod box_loop;
 mod cli;
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../common/processes.rs"]
+mod processes;
 mod service;
 mod signed;
+mod tv_browser;
 
 use std::sync::mpsc;
 use std::sync::{Mutex, MutexGuard};

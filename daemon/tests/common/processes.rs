@@ -1,5 +1,6 @@
 //! The center and the box as real processes on 127.0.0.1, for scenarios
-//! that stop, kill and restart them.
+//! that stop, kill and restart them, and the card dock (`simcard dock`).
+#![allow(dead_code)] // not every test binary uses every helper
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -9,27 +10,33 @@ use std::time::{Duration, Instant};
 /// it for the workspace's tests; when only this crate's tests are built, it
 /// is built here once).
 pub(crate) fn center_binary() -> PathBuf {
-    let beside = Path::new(env!("CARGO_BIN_EXE_mimamorid")).with_file_name("mimamori-center");
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BUILT
-        .get_or_init(|| {
-            let status = Command::new(env!("CARGO"))
-                .args([
-                    "build",
-                    "--quiet",
-                    "-p",
-                    "mimamori-center",
-                    "--bin",
-                    "mimamori-center",
-                ])
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .status()
-                .expect("running cargo build for mimamori-center");
-            assert!(status.success(), "building mimamori-center failed");
-            assert!(beside.exists(), "{} after the build", beside.display());
-            beside
-        })
+        .get_or_init(|| workspace_binary("mimamori-center", "mimamori-center"))
         .clone()
+}
+
+/// The `simcard` binary of `mimamori-hw-tests` (the card dock), found or
+/// built like [`center_binary`].
+pub(crate) fn simcard_binary() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| workspace_binary("mimamori-hw-tests", "simcard"))
+        .clone()
+}
+
+/// Builds `bin` of `package` (quick when it is up to date) and returns its
+/// path beside `mimamorid`.
+fn workspace_binary(package: &str, bin: &str) -> PathBuf {
+    let beside = Path::new(env!("CARGO_BIN_EXE_mimamorid")).with_file_name(bin);
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "-p", package, "--bin", bin])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap_or_else(|e| panic!("running cargo build for {bin}: {e}"));
+    assert!(status.success(), "building {bin} failed");
+    assert!(beside.exists(), "{} after the build", beside.display());
+    beside
 }
 
 /// A free port on 127.0.0.1.
@@ -115,13 +122,25 @@ pub(crate) fn start_box(
     tv_port: u16,
     extra: &str,
 ) -> Process {
+    start_box_with(dir, center_port, token, tv_port, "", extra)
+}
+
+/// [`start_box`] with more keys in `[display]` (`card_dock = …`).
+pub(crate) fn start_box_with(
+    dir: &Path,
+    center_port: u16,
+    token: &str,
+    tv_port: u16,
+    display: &str,
+    extra: &str,
+) -> Process {
     let config = dir.join("box.toml");
     std::fs::write(
         &config,
         format!(
             "device_id = \"box-0001\"\ncenter_url = \"http://127.0.0.1:{center_port}\"\n\
              token = \"{token}\"\ndata_dir = \"box\"\n\
-             [display]\nbackend = \"virtual\"\nlisten = \"127.0.0.1:{tv_port}\"\nsize = \"640x360\"\n\
+             [display]\nbackend = \"virtual\"\nlisten = \"127.0.0.1:{tv_port}\"\nsize = \"640x360\"\n{display}\
              [input]\ndevices = \"none\"\n\
              [card]\nreader = \"none\"\n\
              [sync]\ninterval_s = 1\nretry_first_s = 0.2\nretry_max_s = 1\n{extra}"

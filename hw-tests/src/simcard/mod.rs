@@ -1,7 +1,9 @@
 //! Simulated cards for the real PC/SC stack (pcscd + vsmartcard's vpcd):
 //! a My Number card's JPKI applet with a real RSA-2048 key and a
 //! self-signed certificate, a PIN with a tries counter and lock; a trial
-//! card that has only a UID; and a stranger card that has neither.
+//! card that has only a UID; and a stranger card that has neither. The
+//! [`dock`] puts them in and takes them out over HTTP (the virtual TV's
+//! card buttons).
 //!
 //! ```no_run
 //! use mimamori_hw_tests::simcard::{Inserted, JpkiCard, SLOT_0};
@@ -13,6 +15,7 @@
 //! let commands = inserted.remove();
 //! ```
 
+pub mod dock;
 mod jpki;
 mod vpcd;
 

@@ -11,7 +11,9 @@
 //! backend = "fbdev"                      # or "virtual" (a web page on 127.0.0.1)
 //! framebuffer = "/dev/fb0"
 //! bgr = false
-//! # virtual: listen = "127.0.0.1:8700", size = "1280x720"
+//! # virtual: listen = "127.0.0.1:8700", size = "1280x720",
+//! #   card_dock = "http://127.0.0.1:8710"  # simulated cards in a vpcd reader
+//! #                                        # (`simcard dock`; needs [card] reader = "pcsc")
 //!
 //! [input]
 //! devices = "auto"                       # remotes found in /dev/input by their keys;
@@ -108,6 +110,11 @@ pub enum Display {
         width: u32,
         /// Frame size.
         height: u32,
+        /// The base URL of a card dock (`simcard dock`, 127.0.0.1 only)
+        /// whose simulated cards the page offers; they reach the box
+        /// through pcscd like real cards. `None`: the page's card buttons
+        /// hand trial cards straight to the loop.
+        card_dock: Option<String>,
     },
 }
 
@@ -239,6 +246,35 @@ fn default_data_dir() -> PathBuf {
     PathBuf::from("/var/lib/mimamori")
 }
 
+/// A card dock's base URL: `http://` on a loopback address, no path; the
+/// URL without a trailing `/`.
+fn card_dock_url(text: &str) -> Result<String, ConfigError> {
+    let bad = |message: String| ConfigError::Invalid {
+        key: "display.card_dock",
+        message,
+    };
+    let url = reqwest::Url::parse(text).map_err(|e| bad(format!("`{text}`: {e}")))?;
+    if url.scheme() != "http" {
+        return Err(bad(format!("`{text}` is not an http:// URL")));
+    }
+    let host = url.host_str().unwrap_or_default();
+    let loopback = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if !loopback {
+        return Err(bad(format!("`{text}`: the card dock is on 127.0.0.1 only")));
+    }
+    if url.path() != "/" || url.query().is_some() {
+        return Err(bad(format!(
+            "`{text}`: give the dock's address without a path"
+        )));
+    }
+    Ok(text.trim_end_matches('/').to_owned())
+}
+
 fn default_time_zone() -> String {
     "Asia/Tokyo".into()
 }
@@ -252,6 +288,7 @@ struct DisplayFile {
     bgr: bool,
     listen: String,
     size: String,
+    card_dock: Option<String>,
 }
 
 impl Default for DisplayFile {
@@ -263,6 +300,7 @@ impl Default for DisplayFile {
             bgr: false,
             listen: "127.0.0.1:8700".into(),
             size: "1280x720".into(),
+            card_dock: None,
         }
     }
 }
@@ -342,6 +380,20 @@ impl Config {
                 message: format!("`{}`: {e}", file.time_zone),
             })?;
         let d = file.display;
+        let card_dock = d.card_dock.as_deref().map(card_dock_url).transpose()?;
+        if card_dock.is_some() && d.backend != "virtual" {
+            return Err(ConfigError::Invalid {
+                key: "display.card_dock",
+                message: "the card dock belongs to the virtual TV (backend = \"virtual\")".into(),
+            });
+        }
+        if card_dock.is_some() && file.card.reader != "pcsc" {
+            return Err(ConfigError::Invalid {
+                key: "display.card_dock",
+                message: "the dock's cards are read through pcscd: set [card] reader = \"pcsc\""
+                    .into(),
+            });
+        }
         let display = match d.backend.as_str() {
             "fbdev" => Display::Fbdev {
                 sysfs: d.sysfs.unwrap_or_else(|| {
@@ -378,6 +430,7 @@ impl Config {
                     listen,
                     width,
                     height,
+                    card_dock,
                 }
             }
             other => {
@@ -539,132 +592,4 @@ fn ui_key(name: &str) -> Option<Key> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_input_section_chooses_devices_and_changes_keys() {
-        let base = Path::new("/tmp");
-        let ok =
-            "device_id = \"box-1\"\ncenter_url = \"http://127.0.0.1:8080\"\ntoken = \"mmb_x\"\n";
-        let config = Config::parse(ok, base).unwrap();
-        assert_eq!(
-            config.input_devices,
-            Some(Selection::Auto("/dev/input".into()))
-        );
-        let text = format!(
-            "{ok}[input]\ndevices = [\"/dev/input/by-id/usb-remote-event-kbd\"]\n[input.keys]\nKEY_INFO = \"back\"\n0x18e = \"12\"\n"
-        );
-        let config = Config::parse(&text, base).unwrap();
-        assert_eq!(
-            config.input_devices,
-            Some(Selection::Paths(vec![
-                "/dev/input/by-id/usb-remote-event-kbd".into()
-            ]))
-        );
-        assert_eq!(config.keys.get(0x166), Some(Key::Back));
-        assert_eq!(config.keys.get(0x18e), Some(Key::Digit(12)));
-        assert_eq!(config.keys.get(0x160), Some(Key::Ok), "the rest stays");
-        let none = format!("{ok}[input]\ndevices = \"none\"\n");
-        assert_eq!(Config::parse(&none, base).unwrap().input_devices, None);
-    }
-
-    #[test]
-    fn errors_name_the_key() {
-        let base = Path::new("/tmp");
-        let ok =
-            "device_id = \"box-1\"\ncenter_url = \"http://127.0.0.1:8080\"\ntoken = \"mmb_x\"\n";
-        assert!(Config::parse(ok, base).is_ok());
-        for (text, key) in [
-            ("center_url = \"http://x\"\ntoken = \"t\"\n", "device_id"),
-            (
-                "device_id = \"a b\"\ncenter_url = \"http://x\"\ntoken = \"t\"\n",
-                "device_id",
-            ),
-            (
-                "device_id = \"b\"\ncenter_url = \"ftp://x\"\ntoken = \"t\"\n",
-                "center_url",
-            ),
-            ("device_id = \"b\"\ncenter_url = \"http://x\"\n", "token"),
-            (
-                &format!("{ok}[display]\nbackend = \"hdmi\"\n"),
-                "display.backend",
-            ),
-            (
-                &format!("{ok}[display]\nbackend = \"virtual\"\nlisten = \"0.0.0.0:8700\"\n"),
-                "display.listen",
-            ),
-            (&format!("{ok}colour = 1\n"), "colour"),
-            (
-                &format!("{ok}[input]\ndevices = \"some\"\n"),
-                "input.devices",
-            ),
-            (
-                &format!("{ok}[input]\ndevices = [\"event3\"]\n"),
-                "input.devices",
-            ),
-            (
-                &format!("{ok}[input.keys]\nKEY_NOPE = \"ok\"\n"),
-                "input.keys",
-            ),
-            (
-                &format!("{ok}[input.keys]\nKEY_INFO = \"menu\"\n"),
-                "input.keys",
-            ),
-            (&format!("{ok}[input]\nremotes = 1\n"), "remotes"),
-            (
-                &format!("{ok}[sync]\nheartbeat_interval_s = 0\n"),
-                "sync.heartbeat_interval_s",
-            ),
-            (
-                &format!("{ok}[sync]\nretry_first_s = 0\n"),
-                "sync.retry_first_s",
-            ),
-            (
-                &format!("{ok}[sync]\nretry_first_s = 10\nretry_max_s = 5\n"),
-                "sync.retry_max_s",
-            ),
-            (&format!("{ok}[card]\nreader = \"usb\"\n"), "card.reader"),
-            (
-                &format!("{ok}[reminder]\nmax_prompts = 0\n"),
-                "reminder.max_prompts",
-            ),
-            (
-                &format!("{ok}[hardware]\nled_pin = 40\n"),
-                "hardware.led_pin",
-            ),
-            (
-                &format!("{ok}[hardware]\nled_pin = 17\nbutton_pin = 17\n"),
-                "hardware.button_pin",
-            ),
-            (
-                &format!("{ok}[hardware]\nchime = \"pwm3\"\n"),
-                "hardware.chime",
-            ),
-            (
-                &format!("{ok}[hardware]\nchime = \"gpio:x\"\n"),
-                "hardware.chime",
-            ),
-            (
-                &format!("{ok}[hardware]\nchime_frequency_hz = 20\n"),
-                "hardware.chime_frequency_hz",
-            ),
-            (
-                &format!("{ok}[hardware]\nsensor_address = 0x50\n"),
-                "hardware.sensor_address",
-            ),
-            (
-                &format!("{ok}[hardware]\nled_pin = 3\n"),
-                "hardware.led_pin",
-            ),
-            (
-                &format!("{ok}[hardware]\nsensor_interval_s = 1\n"),
-                "hardware.sensor_interval_s",
-            ),
-            (&format!("{ok}[hardware]\nled = 1\n"), "led"),
-        ] {
-            let err = Config::parse(text, base).unwrap_err().to_string();
-            assert!(err.contains(key), "`{err}` should name `{key}`");
-        }
-    }
-}
+mod tests;
