@@ -125,7 +125,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
 
 /// Starts pcscd (with vpcd's two virtual readers) unless it runs; the card
 /// tests share it. Fails when it does not come up.
-fn ensure_pcscd() -> anyhow::Result<()> {
+pub(crate) fn ensure_pcscd() -> anyhow::Result<()> {
     let pid_alive = || {
         std::fs::read_to_string("/run/pcscd/pcscd.pid")
             .ok()

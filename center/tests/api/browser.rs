@@ -207,7 +207,7 @@ async fn an_administrator_records_a_withdrawal_of_consent_in_chromium() {
             json!({"width": 1280, "height": 2600}),
         )
         .await;
-    let shot = browser.screenshot("admin-resident").await;
+    let shot = browser.screenshot(&shots(), "admin-resident").await;
     eprintln!("screenshot: {}", shot.display());
     let shared: String = {
         let store = mimamori_center::store::Store::open(&config(&dir).database_path()).unwrap();

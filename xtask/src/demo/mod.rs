@@ -15,6 +15,7 @@
 //!   days later the missed alert and its mail), stops it and fails loudly on
 //!   any step that does not happen. `cargo xtask test` runs it on free ports.
 
+mod cards;
 mod clock;
 mod http;
 mod system;
@@ -64,15 +65,17 @@ pub(crate) struct Ports {
     pub(crate) tv: u16,
     pub(crate) mailbox: u16,
     pub(crate) smtp: u16,
+    /// The card dock (`simcard dock`) behind the virtual TV's card buttons.
+    pub(crate) dock: u16,
 }
 
 impl Ports {
-    /// `base` and the three after it, or four free ports for `base` 0;
+    /// `base` and the four after it, or five free ports for `base` 0;
     /// fails naming a port in use.
     pub(crate) fn choose(base: u16) -> anyhow::Result<Self> {
         if base == 0 {
-            // Held together so that the four differ.
-            let listeners = (0..4)
+            // Held together so that the five differ.
+            let listeners = (0..5)
                 .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
                 .collect::<Result<Vec<_>, _>>()?;
             let ports = listeners
@@ -85,26 +88,29 @@ impl Ports {
                 tv: ports[1],
                 mailbox: ports[2],
                 smtp: ports[3],
+                dock: ports[4],
             });
         }
-        let Some(last) = base.checked_add(3) else {
-            bail!("--port {base}: the demo needs four ports in a row");
+        let Some(last) = base.checked_add(4) else {
+            bail!("--port {base}: the demo needs five ports in a row");
         };
         let ports = Self {
             center: base,
             tv: base + 1,
             mailbox: base + 2,
-            smtp: last,
+            smtp: base + 3,
+            dock: last,
         };
         for (port, what) in [
             (ports.center, "the center"),
             (ports.tv, "the virtual TV"),
             (ports.mailbox, "the mailbox's pages"),
             (ports.smtp, "the mailbox's SMTP server"),
+            (ports.dock, "the card dock"),
         ] {
             if std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
                 bail!(
-                    "port {port} ({what}) is in use; pass --port with four free ports in a row (or --port 0)"
+                    "port {port} ({what}) is in use; pass --port with five free ports in a row (or --port 0)"
                 );
             }
         }

@@ -26,7 +26,7 @@ pub(crate) struct Running {
     pub(crate) ports: Ports,
     pub(crate) bin: PathBuf,
     pub(crate) sweep_interval_s: u32,
-    // Stopped in reverse order: box, center, mailbox.
+    // Stopped in reverse order: box, dock, center, mailbox.
     children: Vec<(&'static str, Child)>,
 }
 
@@ -174,6 +174,20 @@ pub(crate) fn start(options: &Options) -> anyhow::Result<Running> {
     start_center(&mut running)?;
     send_history(&running, &token1, &token2)?;
     add_family(&running)?;
+    let certificate = super::cards::start_dock(&mut running)?;
+    running.center(&[
+        "admin",
+        "card",
+        "bind",
+        "1",
+        "--cert",
+        &certificate.to_string_lossy(),
+    ])?;
+    println!(
+        "  {}'s My Number card (PIN {}) bound to her",
+        RESIDENTS[0].0,
+        super::cards::DEMO_PIN
+    );
     start_box(&mut running, &token1)?;
     render_screens(&running)?;
     Ok(running)
@@ -182,12 +196,18 @@ pub(crate) fn start(options: &Options) -> anyhow::Result<Running> {
 fn build() -> anyhow::Result<()> {
     let mut command = cargo();
     command.args(["build", "--locked"]);
-    for bin in ["mimamori-center", "fakebox", "mailbox", "mimamorid"] {
+    for bin in [
+        "mimamori-center",
+        "fakebox",
+        "mailbox",
+        "mimamorid",
+        "simcard",
+    ] {
         command.args(["--bin", bin]);
     }
     run_checked(
         &mut command,
-        "building the center, the box, fakebox and mailbox",
+        "building the center, the box, fakebox, mailbox and simcard",
     )
 }
 
@@ -239,7 +259,7 @@ group_window_s = 3
 }
 
 /// Starts a program with its stderr in `DATA/{log}`.
-fn spawn(
+pub(super) fn spawn(
     running: &mut Running,
     name: &'static str,
     command: &mut Command,
@@ -440,12 +460,14 @@ fn add_family(running: &Running) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The box daemon's configuration for demo-0001: the virtual TV, trial
-/// cards from its buttons, and the center's clock offset file, so that the
-/// TV's "today" moves with `--advance` too.
-fn box_config(center_url: &str, token: &str, tv_port: u16) -> String {
+/// The box daemon's configuration for demo-0001: the virtual TV, its card
+/// buttons forwarded to the card dock and the cards read through pcscd, and
+/// the center's clock offset file, so that the TV's "today" moves with
+/// `--advance` too.
+fn box_config(center_url: &str, token: &str, ports: Ports) -> String {
+    let (tv_port, dock_port) = (ports.tv, ports.dock);
     format!(
-        "device_id = \"demo-0001\"\ncenter_url = \"{center_url}\"\ntoken = \"{token}\"\ndata_dir = \".\"\n\n[display]\nbackend = \"virtual\"\nlisten = \"127.0.0.1:{tv_port}\"\nsize = \"1280x720\"\n\n[sync]\ninterval_s = 5\n\n[card]\nreader = \"none\"\n\n# Demo only: the box's time moves with `cargo xtask demo --advance`.\n[clock]\noffset_file = \"../clock-offset\"\n"
+        "device_id = \"demo-0001\"\ncenter_url = \"{center_url}\"\ntoken = \"{token}\"\ndata_dir = \".\"\n\n[display]\nbackend = \"virtual\"\nlisten = \"127.0.0.1:{tv_port}\"\nsize = \"1280x720\"\ncard_dock = \"http://127.0.0.1:{dock_port}\"\n\n[sync]\ninterval_s = 5\n\n[card]\nreader = \"pcsc\"\n\n# Demo only: the box's time moves with `cargo xtask demo --advance`.\n[clock]\noffset_file = \"../clock-offset\"\n"
     )
 }
 
@@ -455,7 +477,7 @@ fn start_box(running: &mut Running, token: &str) -> anyhow::Result<()> {
     std::fs::create_dir_all(&box_dir)?;
     let config = box_dir.join("box.toml");
     let url = format!("http://127.0.0.1:{}", running.ports.center);
-    std::fs::write(&config, box_config(&url, token, running.ports.tv))?;
+    std::fs::write(&config, box_config(&url, token, running.ports))?;
     let mut command = Command::new(running.bin.join("mimamorid"));
     command.args(["run", "--config"]).arg(&config);
     spawn(running, "the box daemon", &mut command, "box/mimamorid.log")?;

@@ -1,11 +1,12 @@
 //! `cargo xtask demo --walk`: the newcomer's walk through the running demo,
 //! over HTTP as a browser would, each step waited for and checked:
 //!
-//! 1. the virtual TV offers 山田 花子's trial card; the nurse signs in to
-//!    the dashboard, where 山田 花子 has no missed-check-in alert;
-//! 2. the card goes in, OK answers every screen (よい, no symptoms, …,
-//!    記録する) and her blood pressure is typed on the digits, until
-//!    記録しました;
+//! 1. the virtual TV has 山田 花子's data from the center; the nurse signs
+//!    in to the dashboard, where 山田 花子 has no missed-check-in alert;
+//! 2. her My Number card goes in from the card dock (read by the box
+//!    through pcscd), her PIN is typed on the remote, OK answers every
+//!    screen (よい, no symptoms, …, 記録する) and her blood pressure is
+//!    typed on the digits, until 記録しました;
 //! 3. her daughter's mail arrives in the mailbox, parsed back (`mail-parser`):
 //!    from the center, to keiko@, about 山田 花子 with 体調：よい and
 //!    血圧 128/76;
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use mail_parser::MessageParser;
 
+use super::cards::{DEMO_PIN, MY_NUMBER_CARD};
 use super::http::{Client, Page};
 use super::system::{FAMILY, RESIDENTS, Running};
 use super::{DEMO_PASSWORD, NURSE_EMAIL, NURSE_LOGIN};
@@ -192,7 +194,7 @@ pub(crate) fn run(demo: &Running) -> anyhow::Result<()> {
 
     step(
         1,
-        "the virtual TV offers 山田 花子's card; the nurse signs in",
+        "the virtual TV has 山田 花子's data from the center; the nurse signs in",
     );
     wait_for(
         "the card buttons on the virtual TV",
@@ -218,19 +220,35 @@ pub(crate) fn run(demo: &Running) -> anyhow::Result<()> {
 
     step(
         2,
-        "her card goes in; OK on every screen, her blood pressure typed, then 記録しました",
+        "her My Number card goes in, her PIN; OK on every screen, her blood pressure typed, then 記録しました",
     );
     let mut tv = Client::new(p.tv);
-    post_ok(&mut tv, &format!("/card/insert/{uid}"))?;
+    post_ok(&mut tv, &format!("/dock/insert/{MY_NUMBER_CARD}"))?;
     wait_for(
-        "the greeting after the card",
-        Duration::from_secs(10),
+        "the PIN screen after her My Number card went in",
+        Duration::from_secs(15),
         || {
             let state = tv_state(p.tv)?;
-            Ok(if state["screen"] == "Standby" {
-                Err(state.to_string())
-            } else {
+            Ok(if state["screen"] == "Pin" {
                 Ok(())
+            } else {
+                Err(state.to_string())
+            })
+        },
+    )?;
+    for digit in DEMO_PIN.chars() {
+        post_ok(&mut tv, &format!("/key/{digit}"))?;
+    }
+    post_ok(&mut tv, "/key/ok")?;
+    wait_for(
+        "the greeting after the card's PIN",
+        Duration::from_secs(15),
+        || {
+            let state = tv_state(p.tv)?;
+            Ok(if state["screen"] == "Greeting" {
+                Ok(())
+            } else {
+                Err(state.to_string())
             })
         },
     )?;
@@ -269,7 +287,7 @@ pub(crate) fn run(demo: &Running) -> anyhow::Result<()> {
             })
         },
     )?;
-    post_ok(&mut tv, "/card/remove")?;
+    post_ok(&mut tv, "/dock/remove")?;
 
     step(3, "her daughter's mail arrives in the mailbox");
     let (id, subject) = wait_for_mail(
