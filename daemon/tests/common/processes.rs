@@ -122,10 +122,13 @@ pub(crate) fn start_box(
     tv_port: u16,
     extra: &str,
 ) -> Process {
-    start_box_with(dir, center_port, token, tv_port, "", extra)
+    let extra = format!("{extra}[card]\nreader = \"none\"\n");
+    start_box_with(dir, center_port, token, tv_port, "", &extra)
 }
 
-/// [`start_box`] with more keys in `[display]` (`card_dock = …`).
+/// [`start_box`] with more keys in `[display]` (`card_dock = …`), and
+/// `extra` after `[sync]`'s keys (more of them, then other sections); the
+/// card reader is the default one unless `extra` has a `[card]` section.
 pub(crate) fn start_box_with(
     dir: &Path,
     center_port: u16,
@@ -142,7 +145,6 @@ pub(crate) fn start_box_with(
              token = \"{token}\"\ndata_dir = \"box\"\n\
              [display]\nbackend = \"virtual\"\nlisten = \"127.0.0.1:{tv_port}\"\nsize = \"640x360\"\n{display}\
              [input]\ndevices = \"none\"\n\
-             [card]\nreader = \"none\"\n\
              [sync]\ninterval_s = 1\nretry_first_s = 0.2\nretry_max_s = 1\n{extra}"
         ),
     )
