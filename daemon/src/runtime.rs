@@ -431,7 +431,18 @@ async fn sync_loop(
             return;
         }
     };
-    let client = SyncClient::new(&config.center_url, &config.token, config.device_id.clone());
+    let client = match SyncClient::with_ca(
+        &config.center_url,
+        &config.token,
+        config.device_id.clone(),
+        &config.center_ca,
+    ) {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::error!("the sync cannot set up its HTTPS client ({e}); check sync.ca_file");
+            return;
+        }
+    };
     let clock = BoxClock::new(config.time_zone.clone(), config.clock_offset_file.clone());
     let mut failures = 0u32;
     loop {

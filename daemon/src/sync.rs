@@ -62,13 +62,42 @@ pub struct SyncClient {
 }
 
 impl SyncClient {
-    /// A client for the center at `base_url` (e.g. `https://center.example.jp`).
+    /// A client for the center at `base_url` (e.g. `https://center.example.jp`),
+    /// trusting the public web roots for its certificate.
     pub fn new(base_url: &str, token: &str, device: DeviceId) -> Self {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
+        let http = Self::builder()
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
+        Self::with_client(http, base_url, token, device)
+    }
+
+    /// A client for the center at `base_url` whose HTTPS certificate must
+    /// chain to one of `ca` (a municipality's own CA); the public roots are
+    /// not trusted then. Empty `ca`: the public web roots. Fails when the
+    /// TLS client cannot be set up with them.
+    pub fn with_ca(
+        base_url: &str,
+        token: &str,
+        device: DeviceId,
+        ca: &[reqwest::Certificate],
+    ) -> Result<Self, reqwest::Error> {
+        let mut builder = Self::builder();
+        if !ca.is_empty() {
+            builder = builder.tls_built_in_root_certs(false);
+            for certificate in ca {
+                builder = builder.add_root_certificate(certificate.clone());
+            }
+        }
+        Ok(Self::with_client(builder.build()?, base_url, token, device))
+    }
+
+    fn builder() -> reqwest::ClientBuilder {
+        reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+    }
+
+    fn with_client(http: reqwest::Client, base_url: &str, token: &str, device: DeviceId) -> Self {
         Self {
             http,
             url: format!("{}/api/v1/sync", base_url.trim_end_matches('/')),

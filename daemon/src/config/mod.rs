@@ -27,6 +27,8 @@
 //! heartbeat_interval_s = 900            # fractions too (0.05 at least), for tests
 //! retry_first_s = 5                      # back-off after a failed sync: doubles from
 //! retry_max_s = 900                      # this up to that, with jitter
+//! ca_file = "/etc/mimamori/center-ca.pem" # trust only these CAs for the center's
+//!                                        # HTTPS (absent: the public web roots)
 //!
 //! [card]
 //! reader = "pcsc"                        # or "none" (only the virtual TV's card buttons)
@@ -139,6 +141,9 @@ pub struct Config {
     pub heartbeat_interval: std::time::Duration,
     /// The back-off of failed syncs.
     pub sync_retry: crate::sync::Retry,
+    /// `sync.ca_file`: the only CAs trusted for the center's certificate
+    /// (PEM, read at start); empty: the public web roots.
+    pub center_ca: Vec<reqwest::Certificate>,
     /// The remotes read from `/dev/input`; `None` reads none.
     pub input_devices: Option<Selection>,
     /// Linux key codes to the UI's keys.
@@ -312,6 +317,7 @@ struct SyncFile {
     heartbeat_interval_s: f64,
     retry_first_s: f64,
     retry_max_s: f64,
+    ca_file: Option<PathBuf>,
 }
 
 impl Default for SyncFile {
@@ -321,6 +327,7 @@ impl Default for SyncFile {
             heartbeat_interval_s: 900.0,
             retry_first_s: 5.0,
             retry_max_s: 900.0,
+            ca_file: None,
         }
     }
 }
@@ -469,6 +476,31 @@ impl Config {
                 ),
             });
         }
+        let center_ca = match &file.sync.ca_file {
+            None => Vec::new(),
+            Some(path) => {
+                let path = base.join(path);
+                let pem = std::fs::read(&path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                match reqwest::Certificate::from_pem_bundle(&pem) {
+                    Ok(certificates) if !certificates.is_empty() => certificates,
+                    Ok(_) => {
+                        return Err(ConfigError::Invalid {
+                            key: "sync.ca_file",
+                            message: format!("{} holds no PEM certificate", path.display()),
+                        });
+                    }
+                    Err(e) => {
+                        return Err(ConfigError::Invalid {
+                            key: "sync.ca_file",
+                            message: format!("{}: {e}", path.display()),
+                        });
+                    }
+                }
+            }
+        };
         let input_devices = match file.input.devices {
             None => Some(Selection::Auto(PathBuf::from("/dev/input"))),
             Some(DevicesFile::Word(word)) if word == "auto" => {
@@ -550,6 +582,7 @@ impl Config {
                 first: std::time::Duration::from_secs_f64(retry_first),
                 max: std::time::Duration::from_secs_f64(retry_max),
             },
+            center_ca,
             reminder: mimamori_remote_ui::ReminderPolicy {
                 repeat_every_minutes: file.reminder.repeat_every_min,
                 max_prompts: file.reminder.max_prompts,

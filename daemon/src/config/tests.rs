@@ -176,3 +176,38 @@ fn errors_name_the_key() {
         assert!(err.contains(key), "`{err}` should name `{key}`");
     }
 }
+
+#[test]
+fn a_ca_file_must_hold_pem_certificates() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok =
+        "device_id = \"box-1\"\ncenter_url = \"https://center.example.jp\"\ntoken = \"mmb_x\"\n";
+    let config = Config::parse(ok, dir.path()).unwrap();
+    assert!(config.center_ca.is_empty(), "the public roots by default");
+
+    std::fs::write(dir.path().join("junk.pem"), "not a certificate\n").unwrap();
+    let err = Config::parse(&format!("{ok}[sync]\nca_file = \"junk.pem\"\n"), dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("sync.ca_file"), "{err}");
+
+    let err = Config::parse(
+        &format!("{ok}[sync]\nca_file = \"absent.pem\"\n"),
+        dir.path(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("absent.pem"), "{err}");
+
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let pem = params.self_signed(&key).unwrap().pem();
+    std::fs::write(dir.path().join("town-ca.pem"), pem).unwrap();
+    let config = Config::parse(
+        &format!("{ok}[sync]\nca_file = \"town-ca.pem\"\n"),
+        dir.path(),
+    )
+    .unwrap();
+    assert_eq!(config.center_ca.len(), 1);
+}
