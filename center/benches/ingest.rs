@@ -207,6 +207,12 @@ fn main() {
         .unwrap_or_else(|| "?".into());
     let _ = server.kill();
     let _ = server.wait();
+    // SQLite writes the WAL from the start again after each full
+    // checkpoint and never shortens the file: its size is the longest the
+    // WAL grew.
+    let wal = std::fs::metadata(format!("{}-wal", config.database_path().display()))
+        .map(|m| format!("{:.1} MB", m.len() as f64 / 1e6))
+        .unwrap_or_else(|_| "?".into());
 
     let n = report.len();
     let pct = |p: f64| report[((n as f64 * p) as usize).min(n - 1)];
@@ -249,7 +255,7 @@ fn main() {
         .map(|(name, us)| format!("{name} {us:.1} µs"))
         .collect();
     println!("  center threads: {}", threads.join(", "));
-    println!("  center RSS after the run: {rss}");
+    println!("  center RSS after the run: {rss}, longest WAL {wal}");
 }
 
 /// CPU time (ns) of each thread of process `pid` ("self" for this one), by

@@ -27,7 +27,8 @@ use rusqlite::{Connection, OptionalExtension as _};
 
 use super::{Result, StoreError, from_ms, ms, watch};
 use crate::config::Config;
-use crate::watch::{Thresholds, WatchState};
+use crate::watch::{PastCheckIn, Thresholds, WatchState};
+use mimamori_protocol::{Condition, Tenths};
 
 /// Residents kept at most; past this the cache starts over (each entry is a
 /// few hundred bytes, so this bounds it to tens of megabytes).
@@ -44,7 +45,23 @@ pub(crate) const WATCHED_TABLES: &[&str] = &["boxes", "residents", "cards", "ale
 pub(crate) struct SyncCache {
     boxes: HashMap<[u8; 32], BoxEntry>,
     residents: HashMap<i64, ResidentEntry>,
+    /// Residents' recent check-ins, for the event rules' look-back.
+    recent: HashMap<i64, Recent>,
     notices_rev: Option<i64>,
+}
+
+/// A resident's check-ins from `since` (Unix ms) on, in the order of the
+/// `check_ins_resident_at` index: by instant, then condition (as stored),
+/// then weight.
+#[derive(Debug)]
+struct Recent {
+    since: i64,
+    rows: Vec<PastCheckIn>,
+}
+
+/// The order of `check_ins_resident_at` for one resident.
+fn index_order(c: &PastCheckIn) -> (i64, &'static str, Option<i32>) {
+    (ms(c.at), c.condition.as_str(), c.weight_kg.map(|w| w.0))
 }
 
 /// A box as the sync sees it.
@@ -102,6 +119,7 @@ impl SyncCache {
     pub(crate) fn clear(&mut self) {
         self.boxes.clear();
         self.residents.clear();
+        self.recent.clear();
         self.notices_rev = None;
     }
 
@@ -140,6 +158,7 @@ impl SyncCache {
             let entry = load_resident(conn, config, resident)?;
             if self.residents.len() >= MAX_RESIDENTS {
                 self.residents.clear();
+                self.recent.clear();
             }
             self.residents.insert(resident, entry);
         }
@@ -152,6 +171,58 @@ impl SyncCache {
     /// follow (an alert opened or closed).
     pub(crate) fn forget_resident(&mut self, resident: i64) {
         self.residents.remove(&resident);
+        self.recent.remove(&resident);
+    }
+
+    /// `resident`'s check-ins from `since` (Unix ms) on, oldest first.
+    ///
+    /// Check-ins arrive in time order, so the window only moves forward:
+    /// what is held is cut at `since` and answered from memory. A window
+    /// that starts earlier than the one held (a late check-in from days ago)
+    /// is read from the database.
+    pub(crate) fn check_ins_since(
+        &mut self,
+        conn: &Connection,
+        resident: i64,
+        since: i64,
+    ) -> Result<&[PastCheckIn]> {
+        let held = self
+            .recent
+            .get(&resident)
+            .is_some_and(|recent| recent.since <= since);
+        if held {
+            let recent = self
+                .recent
+                .get_mut(&resident)
+                .ok_or_else(|| StoreError::NotFound(format!("resident {resident}")))?;
+            let old = recent.rows.partition_point(|row| ms(row.at) < since);
+            recent.rows.drain(..old);
+            recent.since = since;
+            debug_assert_eq!(recent.rows, load_check_ins(conn, resident, since)?);
+        } else {
+            if self.recent.len() >= MAX_RESIDENTS {
+                self.recent.clear();
+            }
+            let rows = load_check_ins(conn, resident, since)?;
+            self.recent.insert(resident, Recent { since, rows });
+        }
+        Ok(self
+            .recent
+            .get(&resident)
+            .map(|recent| recent.rows.as_slice())
+            .unwrap_or_default())
+    }
+
+    /// Records a check-in of `resident` just inserted into `check_ins`.
+    pub(crate) fn check_in_stored(&mut self, resident: i64, row: PastCheckIn) {
+        if let Some(recent) = self.recent.get_mut(&resident) {
+            if ms(row.at) >= recent.since {
+                let at = recent
+                    .rows
+                    .partition_point(|held| index_order(held) <= index_order(&row));
+                recent.rows.insert(at, row);
+            }
+        }
     }
 
     /// Records a contact of the box serving `residents` at `at`, as
@@ -243,6 +314,32 @@ fn load_resident(conn: &Connection, config: &Config, resident: i64) -> Result<Re
         next_due,
         cards,
     })
+}
+
+fn load_check_ins(conn: &Connection, resident: i64, since: i64) -> Result<Vec<PastCheckIn>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT at, condition, weight FROM check_ins WHERE resident_id = ?1 AND at >= ?2
+          ORDER BY at, condition, weight",
+    )?;
+    let mut rows = statement.query(rusqlite::params![resident, since])?;
+    let mut check_ins = Vec::new();
+    while let Some(row) = rows.next()? {
+        let condition: String = row.get(1)?;
+        check_ins.push(PastCheckIn {
+            at: from_ms(row.get(0)?),
+            condition: Condition::ALL
+                .iter()
+                .copied()
+                .find(|c| c.as_str() == condition)
+                .ok_or_else(|| {
+                    StoreError::Invalid(format!(
+                        "resident {resident}: stored condition {condition:?} is unknown"
+                    ))
+                })?,
+            weight_kg: row.get::<_, Option<i32>>(2)?.map(Tenths),
+        });
+    }
+    Ok(check_ins)
 }
 
 fn load_notices_rev(conn: &Connection) -> Result<i64> {

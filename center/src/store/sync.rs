@@ -396,29 +396,24 @@ fn store_check_in(
     let look_back_days = i64::from(facts.thresholds.history_days()) + 1;
     let since = at - jiff::SignedDuration::from_hours(24 * look_back_days);
     let from = since.min(at - jiff::SignedDuration::from_hours(48));
-    let rows: Vec<(i64, String, Option<i32>)> = conn
-        .prepare_cached(
-            "SELECT at, condition, weight FROM check_ins WHERE resident_id = ?1 AND at >= ?2 ORDER BY at",
-        )?
-        .query_map(params![resident, ms(from)], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-        })?
-        .collect::<std::result::Result<_, _>>()?;
+    // The local day of the check-in, as instants: [day_start, day_end).
+    let day_bound = |d: jiff::civil::Date| {
+        d.to_zoned(tz.clone())
+            .map(|z| ms(z.timestamp()))
+            .map_err(|e| StoreError::Invalid(format!("the day of check-in {}: {e}", event.id)))
+    };
+    let day_start = day_bound(day)?;
+    let day_end = day_bound(
+        day.tomorrow()
+            .map_err(|e| StoreError::Invalid(e.to_string()))?,
+    )?;
+    let rows = cache.check_ins_since(conn, resident, ms(from))?;
     let first_of_day = !rows
         .iter()
-        .any(|(t, _, _)| from_ms(*t).to_zoned(tz.clone()).date() == day);
-    let history: Vec<PastCheckIn> = rows
-        .into_iter()
-        .filter(|(t, _, _)| *t >= ms(since))
-        .map(|(t, condition, weight)| {
-            Ok(PastCheckIn {
-                at: from_ms(t),
-                condition: serde_json::from_value(serde_json::Value::String(condition))
-                    .map_err(|e| StoreError::Invalid(format!("stored condition: {e}")))?,
-                weight_kg: weight.map(mimamori_protocol::Tenths),
-            })
-        })
-        .collect::<Result<_>>()?;
+        .any(|c| (day_start..day_end).contains(&ms(c.at)));
+    // Those of the rules' look-back: the rows are in time order.
+    let history = rows[rows.partition_point(|c| c.at < since)..].to_vec();
+    let facts = cache.resident(conn, config, resident)?;
     // The rules see the resident as she was before this check-in.
     let actions = rules::on_check_in(check_in, at, &history, &facts.state, &facts.thresholds);
 
@@ -443,6 +438,15 @@ fn store_check_in(
         v.steps,
         check_in.auth.is_weak(),
     ])?;
+    cache.check_in_stored(
+        resident,
+        PastCheckIn {
+            at: from_ms(ms(at)),
+            condition: check_in.condition,
+            weight_kg: v.weight_kg,
+        },
+    );
+    let facts = cache.resident(conn, config, resident)?;
 
     let (points, streak) = if first_of_day {
         award_points(conn, config, resident, event, check_in, day, at, facts)?

@@ -9,11 +9,11 @@
 //!
 //! A piece of work that fails leaves nothing behind. General work
 //! ([`Writer::run`]) runs in a savepoint of its own. Syncs
-//! ([`Writer::run_replayable`]) can be run again, so consecutive ones share
-//! one savepoint (a savepoint copies every page it changes first, which cost
-//! more than the sync's own statements): when one of them fails after it
-//! wrote, the shared savepoint is rolled back and the others run again, each
-//! in its own.
+//! ([`Writer::run_replayable`]) can be run again, so they run first in the
+//! batch's transaction with no savepoint at all (a savepoint copies every
+//! page it changes first, which cost more than the sync's own statements):
+//! when one of them fails after it wrote, the transaction is rolled back and
+//! begun again, and the others run again, each in a savepoint of its own.
 //!
 //! The thread also owns the [`SyncCache`] of box and resident facts, and
 //! empties it whenever something else may have changed them (see
@@ -96,9 +96,13 @@ impl Writer {
             .name("db-writer".into())
             .spawn(move || {
                 let syncer = Syncer::start(&conn);
-                run(&conn, jobs, syncer.as_ref());
+                let checkpointer = Checkpointer::start(&conn);
+                run(&conn, jobs, syncer.as_ref(), checkpointer.as_ref());
                 if let Some(syncer) = syncer {
                     syncer.stop();
+                }
+                if let Some(checkpointer) = checkpointer {
+                    checkpointer.stop();
                 }
             })
             .unwrap_or_else(|e| panic!("cannot start the database writer thread: {e}"));
@@ -175,64 +179,69 @@ fn statement(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
-/// Replayable work of one batch that shares a savepoint.
-#[derive(Default)]
-struct Group {
-    open: bool,
-    members: Vec<Box<dyn Replayable>>,
-}
-
 enum Finished {
     Reply(Reply),
     Replayable(Box<dyn Replayable>),
 }
 
-impl Group {
-    /// Runs `job` in the group's savepoint. If it fails after writing, the
-    /// group is rolled back and its other members run again one by one.
-    fn run(
-        &mut self,
-        conn: &Connection,
-        cache: &mut SyncCache,
-        mut job: Box<dyn Replayable>,
-        finished: &mut Vec<Finished>,
-    ) {
-        if !self.open {
-            self.open = statement(conn, "SAVEPOINT batch").is_ok();
-            if !self.open {
-                // Without the savepoint the work runs alone in its own.
-                finished.push(Finished::Replayable(job_alone(conn, cache, job)));
-                return;
-            }
-        }
+/// Begins the batch's transaction, and empties the cache when another
+/// connection (the admin command line) committed since the last one.
+fn begin(
+    conn: &Connection,
+    cache: &mut SyncCache,
+    seen_version: &mut Option<i64>,
+) -> std::result::Result<(), String> {
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| {
+        let message = format!("cannot begin a transaction: {e}");
+        tracing::error!("{message}");
+        message
+    })?;
+    let version = data_version(conn).ok();
+    if version.is_none() || version != *seen_version {
+        cache.clear();
+        *seen_version = version;
+    }
+    Ok(())
+}
+
+/// Runs the syncs of a batch, first in its transaction and without a
+/// savepoint: a savepoint copies every page it changes first, which costs
+/// more than a sync's own statements. When one fails after it wrote, the
+/// transaction — which holds nothing but these syncs — is rolled back and
+/// begun again, and the others run again, each in a savepoint of its own.
+/// Every job ends up in `finished`; an error means the transaction could
+/// not be begun again and none of them is stored.
+fn run_syncs(
+    conn: &Connection,
+    cache: &mut SyncCache,
+    seen_version: &mut Option<i64>,
+    jobs: Vec<Box<dyn Replayable>>,
+    finished: &mut Vec<Finished>,
+) -> std::result::Result<(), String> {
+    let mut done = Vec::with_capacity(jobs.len());
+    let mut jobs = jobs.into_iter();
+    while let Some(mut job) = jobs.next() {
         let before = conn.total_changes();
         if job.attempt(conn, cache) || conn.total_changes() == before {
-            self.members.push(job); // done, or failed without writing anything
-            return;
+            done.push(job); // done, or failed without writing anything
+            continue;
         }
-        // Undo the group; what the cache learned may be undone too.
-        let _ = statement(conn, "ROLLBACK TO batch");
-        let _ = statement(conn, "RELEASE batch");
-        self.open = false;
+        // Undo it all; what the cache learned may be undone too.
         cache.clear();
-        for other in self.members.drain(..) {
+        let _ = conn.execute_batch("ROLLBACK");
+        finished.push(Finished::Replayable(job)); // its error stands; nothing of it is stored
+        let others = done.into_iter().chain(jobs);
+        if let Err(message) = begin(conn, cache, seen_version) {
+            finished.extend(others.map(Finished::Replayable));
+            return Err(message);
+        }
+        for other in others {
             finished.push(Finished::Replayable(job_alone(conn, cache, other)));
         }
-        finished.push(Finished::Replayable(job)); // its error stands; nothing of it is stored
+        return Ok(());
     }
-
-    /// Ends the group's savepoint, keeping what it did.
-    fn close(&mut self, conn: &Connection, cache: &mut SyncCache, finished: &mut Vec<Finished>) {
-        if self.open {
-            if statement(conn, "RELEASE batch").is_err() {
-                // Cannot happen short of a broken connection; the commit
-                // will tell.
-                cache.clear();
-            }
-            self.open = false;
-        }
-        finished.extend(self.members.drain(..).map(Finished::Replayable));
-    }
+    finished.extend(done.into_iter().map(Finished::Replayable));
+    Ok(())
 }
 
 /// Runs `job` in a savepoint of its own.
@@ -258,7 +267,12 @@ fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
         .query_row([], |row| row.get(0))
 }
 
-fn run(conn: &Connection, mut jobs: mpsc::Receiver<Job>, syncer: Option<&Syncer>) {
+fn run(
+    conn: &Connection,
+    mut jobs: mpsc::Receiver<Job>,
+    syncer: Option<&Syncer>,
+    checkpointer: Option<&Checkpointer>,
+) {
     let mut cache = SyncCache::new();
     let mut seen_version = None;
     // Set when a write touches a table the cache reads.
@@ -282,9 +296,10 @@ fn run(conn: &Connection, mut jobs: mpsc::Receiver<Job>, syncer: Option<&Syncer>
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-            let message = format!("cannot begin a transaction: {e}");
-            tracing::error!("{message}");
+        if let Some(checkpointer) = checkpointer {
+            checkpointer.before_transaction(conn);
+        }
+        if let Err(message) = begin(conn, &mut cache, &mut seen_version) {
             for job in batch.drain(..) {
                 match job {
                     Job::Once(work) => work(Err(&message))(Err(message.clone())),
@@ -293,30 +308,30 @@ fn run(conn: &Connection, mut jobs: mpsc::Receiver<Job>, syncer: Option<&Syncer>
             }
             continue;
         }
-        // Another connection (the admin command line) committed since our
-        // last transaction: what the cache holds may be stale.
-        let version = data_version(conn).ok();
-        if version.is_none() || version != seen_version {
-            cache.clear();
-            seen_version = version;
-        }
 
         let mut finished = Vec::with_capacity(batch.len());
-        let mut group = Group::default();
+        let mut syncs = Vec::with_capacity(batch.len());
+        let mut others = Vec::new();
         for job in batch.drain(..) {
             match job {
-                Job::Once(work) => {
-                    group.close(conn, &mut cache, &mut finished);
-                    touched.store(false, Ordering::Relaxed);
-                    finished.push(Finished::Reply(work(Ok(conn))));
-                    if touched.load(Ordering::Relaxed) {
-                        cache.clear();
-                    }
-                }
-                Job::Replayable(job) => group.run(conn, &mut cache, job, &mut finished),
+                Job::Replayable(job) => syncs.push(job),
+                Job::Once(work) => others.push(work),
             }
         }
-        group.close(conn, &mut cache, &mut finished);
+        if let Err(message) = run_syncs(conn, &mut cache, &mut seen_version, syncs, &mut finished) {
+            for work in others {
+                finished.push(Finished::Reply(work(Err(&message))));
+            }
+            answer(finished, &Err(message));
+            continue;
+        }
+        for work in others {
+            touched.store(false, Ordering::Relaxed);
+            finished.push(Finished::Reply(work(Ok(conn))));
+            if touched.load(Ordering::Relaxed) {
+                cache.clear();
+            }
+        }
 
         let committed = conn.execute_batch("COMMIT").map_err(|e| {
             let message = e.to_string();
@@ -328,6 +343,9 @@ fn run(conn: &Connection, mut jobs: mpsc::Receiver<Job>, syncer: Option<&Syncer>
             cache.clear();
             message
         });
+        if let (Some(checkpointer), Ok(())) = (checkpointer, &committed) {
+            checkpointer.after_commit();
+        }
         match (syncer, committed) {
             // Answered once the WAL is on disk, while this thread goes on.
             (Some(syncer), Ok(())) => syncer.after_sync(finished),
@@ -408,9 +426,9 @@ fn sync_loop(wal_path: &std::path::Path, pending: &std::sync::mpsc::Receiver<Vec
         let mut batches = vec![first];
         batches.extend(pending.try_iter());
         let synced = match &wal {
-            Some(file) => file.sync_all(),
+            Some(file) => file.sync_data(),
             None => std::fs::File::open(wal_path).and_then(|file| {
-                file.sync_all()?;
+                file.sync_data()?;
                 wal = Some(file);
                 Ok(())
             }),
@@ -423,5 +441,295 @@ fn sync_loop(wal_path: &std::path::Path, pending: &std::sync::mpsc::Receiver<Vec
         for finished in batches {
             answer(finished, &synced);
         }
+    }
+}
+
+/// Pages in the WAL at which it is checkpointed (16 MB of 4 KiB pages).
+const CHECKPOINT_PAGES: i32 = 4_000;
+/// Pages not yet copied below which the writer finishes a checkpoint itself.
+const CATCH_UP_PAGES: i32 = 500;
+/// Pages at which the writer checkpoints itself whatever the checkpointer
+/// does, so that the WAL stays bounded (256 MB).
+const MAX_WAL_PAGES: i32 = 64_000;
+
+std::thread_local! {
+    /// Pages in the WAL after the writer's last commit, from the WAL hook.
+    static WAL_PAGES: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+}
+
+fn wal_hook(_: &rusqlite::hooks::Wal, pages: std::ffi::c_int) -> rusqlite::Result<()> {
+    WAL_PAGES.with(|p| p.set(pages));
+    Ok(())
+}
+
+/// Copies the WAL back into the database on a thread of its own, so that
+/// the writer does not stop for it.
+///
+/// SQLite checkpoints at the end of the commit that fills the WAL, on the
+/// committing thread: the writer stopped for the copy and two `fsync`s, and
+/// every request waiting behind it saw that as latency. Here the writer only
+/// reports the WAL's size after each commit (a WAL hook, which also turns
+/// SQLite's own checkpoints off), and a thread with its own connection runs
+/// passive checkpoints, which never block the writer. A passive checkpoint
+/// copies what was committed before it started; the log starts over only
+/// when everything has been copied by the time a write transaction begins,
+/// which under steady load the checkpointer alone never sees. So once it is
+/// within [`CATCH_UP_PAGES`] of the end it hands over, and the writer copies
+/// that last stretch itself between two transactions — a short stop — after
+/// which its next transaction writes the WAL from the start again.
+struct Checkpointer {
+    wake: std::sync::mpsc::SyncSender<()>,
+    shared: Arc<CheckpointState>,
+    thread: JoinHandle<()>,
+}
+
+#[derive(Default)]
+struct CheckpointState {
+    /// A pass is running.
+    running: AtomicBool,
+    /// The last pass ended within [`CATCH_UP_PAGES`] of the end of the WAL.
+    caught_up: AtomicBool,
+}
+
+impl Checkpointer {
+    /// Starts the checkpointer for `conn`'s database, or leaves SQLite's
+    /// own checkpoints on when it cannot (not a WAL file, no second
+    /// connection).
+    fn start(conn: &Connection) -> Option<Checkpointer> {
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |row| row.get(0))
+            .ok()?;
+        let path = conn.path().filter(|p| !p.is_empty())?.to_owned();
+        if !mode.eq_ignore_ascii_case("wal") {
+            return None;
+        }
+        let own = Connection::open(&path)
+            .and_then(|own| {
+                own.busy_timeout(std::time::Duration::from_secs(5))?;
+                Ok(own)
+            })
+            .map_err(|e| tracing::warn!("checkpoints stay on the writer: {e}"))
+            .ok()?;
+        let shared = Arc::new(CheckpointState::default());
+        let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("db-checkpoint".into())
+                .spawn(move || checkpoint_loop(&own, &woken, &shared))
+                .ok()?
+        };
+        conn.wal_hook(Some(wal_hook));
+        Some(Checkpointer {
+            wake,
+            shared,
+            thread,
+        })
+    }
+
+    /// After each commit of the writer: wakes the checkpointer when the WAL
+    /// has grown past [`CHECKPOINT_PAGES`].
+    fn after_commit(&self) {
+        let pages = WAL_PAGES.with(|p| p.get());
+        if pages >= CHECKPOINT_PAGES
+            && !self.shared.running.load(Ordering::Acquire)
+            && !self.shared.caught_up.load(Ordering::Acquire)
+        {
+            let _ = self.wake.try_send(());
+        }
+    }
+
+    /// Before each transaction of the writer: copies the last stretch of
+    /// the WAL when the checkpointer is within reach of its end (or the WAL
+    /// is too long), so that this transaction starts the log over.
+    fn before_transaction(&self, conn: &Connection) {
+        let pages = WAL_PAGES.with(|p| p.get());
+        let caught_up = self.shared.caught_up.swap(false, Ordering::AcqRel);
+        if caught_up || pages >= MAX_WAL_PAGES {
+            if let Err(e) = checkpoint(conn) {
+                tracing::warn!("checkpoint on the writer: {e}");
+            }
+            WAL_PAGES.with(|p| p.set(0));
+        }
+    }
+
+    fn stop(self) {
+        drop(self.wake);
+        let _ = self.thread.join();
+    }
+}
+
+/// A passive checkpoint: returns the WAL's length in frames and how many of
+/// them are now in the database.
+fn checkpoint(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+        Ok((row.get(1)?, row.get(2)?))
+    })
+}
+
+fn checkpoint_loop(
+    conn: &Connection,
+    woken: &std::sync::mpsc::Receiver<()>,
+    shared: &CheckpointState,
+) {
+    while woken.recv().is_ok() {
+        shared.running.store(true, Ordering::Release);
+        let mut before = -1;
+        loop {
+            match checkpoint(conn) {
+                // Progress, not there yet: again, with what came meanwhile.
+                Ok((log, copied))
+                    if log - copied > i64::from(CATCH_UP_PAGES) && copied > before =>
+                {
+                    before = copied;
+                    continue;
+                }
+                // Within reach: the writer finishes.
+                Ok((log, copied)) if log - copied <= i64::from(CATCH_UP_PAGES) => {
+                    shared.caught_up.store(true, Ordering::Release);
+                }
+                // A reader holds an older snapshot (or another checkpoint
+                // runs): try again after a later commit.
+                Ok(_) => {}
+                Err(e) => tracing::warn!("checkpoint: {e}"),
+            }
+            break;
+        }
+        shared.running.store(false, Ordering::Release);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wal_database() -> (tempfile::TempDir, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("test.db")).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        conn.execute_batch("CREATE TABLE t (job INTEGER PRIMARY KEY, data BLOB)")
+            .unwrap();
+        (dir, conn)
+    }
+
+    fn rows(dir: &tempfile::TempDir) -> Vec<i64> {
+        let conn = Connection::open(dir.path().join("test.db")).unwrap();
+        let mut statement = conn.prepare("SELECT job FROM t ORDER BY job").unwrap();
+        statement
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    /// Twenty syncs wait behind a slow piece of work, so that they share the
+    /// next batch; the seventh writes, then fails. The others are stored and
+    /// answered, the seventh leaves nothing behind, and the work queued
+    /// after them runs too.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_sync_that_fails_after_writing_leaves_the_others_of_its_batch_stored() {
+        let (dir, conn) = wal_database();
+        let (writer, thread) = Writer::start(conn);
+        let slow = {
+            let writer = writer.clone();
+            tokio::spawn(async move {
+                writer
+                    .run(|_| {
+                        std::thread::sleep(std::time::Duration::from_millis(300));
+                        Ok(())
+                    })
+                    .await
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let mut syncs = Vec::new();
+        for job in 0..20_i64 {
+            let writer = writer.clone();
+            syncs.push(tokio::spawn(async move {
+                writer
+                    .run_replayable(move |conn, _| {
+                        conn.execute("INSERT INTO t (job) VALUES (?1)", [job])?;
+                        if job == 7 {
+                            return Err(StoreError::Invalid("job 7 fails after writing".into()));
+                        }
+                        Ok(job)
+                    })
+                    .await
+            }));
+        }
+        let after = {
+            let writer = writer.clone();
+            tokio::spawn(async move {
+                writer
+                    .run(|conn| Ok(conn.execute("INSERT INTO t (job) VALUES (100)", [])?))
+                    .await
+            })
+        };
+        slow.await.unwrap().unwrap();
+        for (job, sync) in syncs.into_iter().enumerate() {
+            let result = sync.await.unwrap();
+            if job == 7 {
+                assert!(
+                    matches!(&result, Err(StoreError::Invalid(m)) if m.contains("job 7")),
+                    "{result:?}"
+                );
+            } else {
+                assert_eq!(result.unwrap(), job as i64);
+            }
+        }
+        assert_eq!(after.await.unwrap().unwrap(), 1);
+        drop(writer);
+        thread.join().unwrap();
+        let expected: Vec<i64> = (0..20).filter(|&j| j != 7).chain([100]).collect();
+        assert_eq!(rows(&dir), expected);
+    }
+
+    /// 60 MB written in small transactions, as fast as the writer takes
+    /// them: the checkpointer copies the WAL back while the writer goes on,
+    /// the log starts over again and again, and its file stays far shorter
+    /// than what was written. Everything is in the database afterwards.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_wal_stays_short_under_steady_writes() {
+        let (dir, conn) = wal_database();
+        let (writer, thread) = Writer::start(conn);
+        let wal = dir.path().join("test.db-wal");
+        let mut longest = 0;
+        let mut tasks = Vec::new();
+        for job in 0..15_000_i64 {
+            let writer = writer.clone();
+            tasks.push(tokio::spawn(async move {
+                writer
+                    .run(move |conn| {
+                        conn.execute(
+                            "INSERT INTO t (job, data) VALUES (?1, zeroblob(4000))",
+                            [job],
+                        )?;
+                        Ok(())
+                    })
+                    .await
+            }));
+            if tasks.len() == 64 {
+                for task in tasks.drain(..) {
+                    task.await.unwrap().unwrap();
+                }
+                longest = longest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+            }
+        }
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        drop(writer);
+        thread.join().unwrap();
+        assert_eq!(rows(&dir).len(), 15_000);
+        let bound = 3 * u64::try_from(CHECKPOINT_PAGES).unwrap() * 4096;
+        assert!(
+            longest < bound,
+            "the WAL grew to {longest} bytes for 60 MB written (bound {bound})"
+        );
+        let database = std::fs::metadata(dir.path().join("test.db")).unwrap().len();
+        assert!(
+            database > 40_000_000,
+            "checkpoints copied only {database} bytes into the database"
+        );
     }
 }

@@ -432,3 +432,65 @@ async fn what_the_command_line_changes_is_seen_by_the_next_sync() {
     );
     center.stop().await;
 }
+
+/// The server keeps each resident's recent check-ins in memory for the
+/// event rules (and, in this debug build, compares them with the database
+/// at every use). Check-ins that arrive out of order — today's, a late one
+/// from four days ago that the box held back, then today's again — are
+/// counted as if each had been read from the database: one day's points per
+/// day, and a late day does not touch today's streak.
+#[tokio::test]
+async fn late_check_ins_between_todays_count_once_per_day() {
+    let (_tmp, dir) = temp();
+    let now = at("2026-11-29T03:00:00Z"); // 12:00 in Tokyo
+    let h = household(&dir, "nanbu-0012", "04A1B2CF", now);
+    let center = Center::start(&dir, now).await;
+    let check_ins = [
+        (
+            "0f8fad5b-d9cb-469f-a165-708677289601",
+            "2026-11-29T09:00:00+09:00",
+        ),
+        (
+            "0f8fad5b-d9cb-469f-a165-708677289602",
+            "2026-11-29T10:00:00+09:00",
+        ),
+        (
+            "0f8fad5b-d9cb-469f-a165-708677289603",
+            "2026-11-25T09:00:00+09:00",
+        ),
+        (
+            "0f8fad5b-d9cb-469f-a165-708677289604",
+            "2026-11-29T11:00:00+09:00",
+        ),
+        (
+            "0f8fad5b-d9cb-469f-a165-708677289605",
+            "2026-11-25T10:00:00+09:00",
+        ),
+    ];
+    let mut standing = json!(null);
+    for (seq, (id, recorded_at)) in check_ins.iter().enumerate() {
+        let body = request(
+            &h.device,
+            "2026-11-29T12:00:00+09:00",
+            vec![check_in_event(
+                id,
+                seq as u64 + 1,
+                h.resident,
+                &h.uid,
+                recorded_at,
+            )],
+        );
+        let (status, response) = center.sync(&h.token, &body).await;
+        assert_eq!(status, 200, "{response}");
+        assert_eq!(response["acked"], json!([id]), "{recorded_at}: {response}");
+        standing = response["standings"][0].clone();
+    }
+    assert_eq!(count(&dir, "SELECT COUNT(*) FROM check_ins"), 5);
+    assert_eq!(
+        standing["points"], 30,
+        "two days of check-in + vitals: {standing}"
+    );
+    assert_eq!(standing["streak_days"], 1, "{standing}");
+    assert_eq!(standing["last_check_in_on"], "2026-11-29", "{standing}");
+    center.stop().await;
+}
