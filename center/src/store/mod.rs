@@ -114,7 +114,7 @@ pub fn open(path: &Path) -> Result<Connection> {
     // Checkpoint after 4,000 pages (16 MB) of WAL rather than 1,000: a page
     // written by many commits in between is copied to the database once.
     // The server's writer turns these off and checkpoints on a thread of
-    // its own (see `writer`).
+    // its own, at 16,000 pages (see `writer`).
     conn.pragma_update(None, "wal_autocheckpoint", 4_000)?;
     // Statement journals (a savepoint's copy of the pages it changes) stay
     // in memory. On disk, past 64 KiB each one became a temporary file,

@@ -91,12 +91,18 @@ impl Writer {
     /// `Writer` handle is dropped; join the returned handle to wait for the
     /// last commit.
     pub fn start(conn: Connection) -> (Writer, JoinHandle<()>) {
+        Writer::start_checkpointing_at(conn, CHECKPOINT_PAGES)
+    }
+
+    /// [`Writer::start`], checkpointing when the WAL reaches
+    /// `checkpoint_pages` (tests use a short WAL).
+    fn start_checkpointing_at(conn: Connection, checkpoint_pages: i32) -> (Writer, JoinHandle<()>) {
         let (queue, jobs) = mpsc::channel::<Job>(MAX_BATCH * 4);
         let thread = std::thread::Builder::new()
             .name("db-writer".into())
             .spawn(move || {
                 let syncer = Syncer::start(&conn);
-                let checkpointer = Checkpointer::start(&conn);
+                let checkpointer = Checkpointer::start(&conn, checkpoint_pages);
                 run(&conn, jobs, syncer.as_ref(), checkpointer.as_ref());
                 if let Some(syncer) = syncer {
                     syncer.stop();
@@ -444,8 +450,10 @@ fn sync_loop(wal_path: &std::path::Path, pending: &std::sync::mpsc::Receiver<Vec
     }
 }
 
-/// Pages in the WAL at which it is checkpointed (16 MB of 4 KiB pages).
-const CHECKPOINT_PAGES: i32 = 4_000;
+/// Pages in the WAL at which it is checkpointed (64 MB of 4 KiB pages). A
+/// long WAL lets a page that many commits change be copied once; with the
+/// copying off the writer's thread, its length costs nothing but disk.
+const CHECKPOINT_PAGES: i32 = 16_000;
 /// Pages not yet copied below which the writer finishes a checkpoint itself.
 const CATCH_UP_PAGES: i32 = 500;
 /// Pages at which the writer checkpoints itself whatever the checkpointer
@@ -478,6 +486,7 @@ fn wal_hook(_: &rusqlite::hooks::Wal, pages: std::ffi::c_int) -> rusqlite::Resul
 /// that last stretch itself between two transactions — a short stop — after
 /// which its next transaction writes the WAL from the start again.
 struct Checkpointer {
+    checkpoint_pages: i32,
     wake: std::sync::mpsc::SyncSender<()>,
     shared: Arc<CheckpointState>,
     thread: JoinHandle<()>,
@@ -495,7 +504,7 @@ impl Checkpointer {
     /// Starts the checkpointer for `conn`'s database, or leaves SQLite's
     /// own checkpoints on when it cannot (not a WAL file, no second
     /// connection).
-    fn start(conn: &Connection) -> Option<Checkpointer> {
+    fn start(conn: &Connection, checkpoint_pages: i32) -> Option<Checkpointer> {
         let mode: String = conn
             .pragma_query_value(None, "journal_mode", |row| row.get(0))
             .ok()?;
@@ -521,6 +530,7 @@ impl Checkpointer {
         };
         conn.wal_hook(Some(wal_hook));
         Some(Checkpointer {
+            checkpoint_pages,
             wake,
             shared,
             thread,
@@ -528,10 +538,10 @@ impl Checkpointer {
     }
 
     /// After each commit of the writer: wakes the checkpointer when the WAL
-    /// has grown past [`CHECKPOINT_PAGES`].
+    /// has grown past its checkpoint length.
     fn after_commit(&self) {
         let pages = WAL_PAGES.with(|p| p.get());
-        if pages >= CHECKPOINT_PAGES
+        if pages >= self.checkpoint_pages
             && !self.shared.running.load(Ordering::Acquire)
             && !self.shared.caught_up.load(Ordering::Acquire)
         {
@@ -691,7 +701,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_wal_stays_short_under_steady_writes() {
         let (dir, conn) = wal_database();
-        let (writer, thread) = Writer::start(conn);
+        let (writer, thread) = Writer::start_checkpointing_at(conn, 4_000);
         let wal = dir.path().join("test.db-wal");
         let mut longest = 0;
         let mut tasks = Vec::new();
@@ -721,7 +731,7 @@ mod tests {
         drop(writer);
         thread.join().unwrap();
         assert_eq!(rows(&dir).len(), 15_000);
-        let bound = 3 * u64::try_from(CHECKPOINT_PAGES).unwrap() * 4096;
+        let bound = 3 * 4_000 * 4096;
         assert!(
             longest < bound,
             "the WAL grew to {longest} bytes for 60 MB written (bound {bound})"
