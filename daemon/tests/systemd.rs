@@ -8,6 +8,41 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mimamorid");
 
+/// A box's directory, its configuration (the base plus `extra`) and the
+/// notification socket systemd would bind, reading with `timeout`.
+struct Setup {
+    tmp: tempfile::TempDir,
+    socket_path: std::path::PathBuf,
+    socket: UnixDatagram,
+    config: std::path::PathBuf,
+}
+
+fn setup(timeout: Duration, extra: &str) -> Setup {
+    let tmp = tempfile::tempdir().unwrap();
+    let socket_path = tmp.path().join("notify");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(timeout)).unwrap();
+    let config = tmp.path().join("box.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "device_id = \"box-0001\"\n\
+             center_url = \"http://127.0.0.1:9\"\n\
+             token = \"mmb_test\"\n\
+             data_dir = \"data\"\n\
+             [display]\nbackend = \"virtual\"\nlisten = \"127.0.0.1:0\"\n\
+             [input]\ndevices = \"none\"\n{extra}"
+        ),
+    )
+    .unwrap();
+    Setup {
+        tmp,
+        socket_path,
+        socket,
+        config,
+    }
+}
+
 fn receive(socket: &UnixDatagram, until: Instant) -> Option<String> {
     let mut buf = [0u8; 512];
     while Instant::now() < until {
@@ -23,23 +58,12 @@ fn receive(socket: &UnixDatagram, until: Instant) -> Option<String> {
 
 #[test]
 fn ready_after_the_first_frame_watchdog_from_the_loop_and_a_clean_stop_on_sigterm() {
-    let tmp = tempfile::tempdir().unwrap();
-    let socket_path = tmp.path().join("notify");
-    let socket = UnixDatagram::bind(&socket_path).unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_millis(100)))
-        .unwrap();
-    let config = tmp.path().join("box.toml");
-    std::fs::write(
-        &config,
-        "device_id = \"box-0001\"\n\
-         center_url = \"http://127.0.0.1:9\"\n\
-         token = \"mmb_test\"\n\
-         data_dir = \"data\"\n\
-         [display]\nbackend = \"virtual\"\nlisten = \"127.0.0.1:0\"\n\
-         [input]\ndevices = \"none\"\n",
-    )
-    .unwrap();
+    let Setup {
+        tmp: _tmp,
+        socket_path,
+        socket,
+        config,
+    } = setup(Duration::from_millis(100), "");
     let started = Instant::now();
     let mut child = Command::new(BIN)
         .args(["run", "--config"])
@@ -139,24 +163,15 @@ fn ready_after_the_first_frame_watchdog_from_the_loop_and_a_clean_stop_on_sigter
 /// when the loop moves again, they come back and the heartbeat is kept.
 #[test]
 fn a_stuck_main_loop_stops_feeding_the_watchdog() {
-    let tmp = tempfile::tempdir().unwrap();
-    let socket_path = tmp.path().join("notify");
-    let socket = UnixDatagram::bind(&socket_path).unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_millis(50)))
-        .unwrap();
-    let config = tmp.path().join("box.toml");
-    std::fs::write(
-        &config,
-        "device_id = \"box-0001\"\n\
-         center_url = \"http://127.0.0.1:9\"\n\
-         token = \"mmb_test\"\n\
-         data_dir = \"data\"\n\
-         [display]\nbackend = \"virtual\"\nlisten = \"127.0.0.1:0\"\n\
-         [input]\ndevices = \"none\"\n\
-         [sync]\nheartbeat_interval_s = 0.5\nretry_first_s = 30\n",
-    )
-    .unwrap();
+    let Setup {
+        tmp,
+        socket_path,
+        socket,
+        config,
+    } = setup(
+        Duration::from_millis(50),
+        "[sync]\nheartbeat_interval_s = 0.5\nretry_first_s = 30\n",
+    );
     let started = Instant::now();
     let _child = Killed(
         Command::new(BIN)
