@@ -24,6 +24,7 @@ pub mod purge;
 mod respond;
 mod schema;
 pub mod sync;
+mod wal_vfs;
 pub mod watch;
 mod writer;
 
@@ -96,7 +97,7 @@ pub fn open(path: &Path) -> Result<Connection> {
             })?;
         }
     }
-    let mut conn = Connection::open(path)?;
+    let mut conn = connect(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
@@ -122,6 +123,18 @@ pub fn open(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     migrate(&mut conn)?;
     Ok(conn)
+}
+
+/// Opens a connection to the database at `path` through [`wal_vfs`],
+/// which writes each commit's WAL frames in one system call.
+pub(crate) fn connect(path: &Path) -> rusqlite::Result<Connection> {
+    let vfs = wal_vfs::register().map_err(|e| {
+        rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+            Some(e),
+        )
+    })?;
+    Connection::open_with_flags_and_vfs(path, rusqlite::OpenFlags::default(), vfs)
 }
 
 /// Applies the migrations the database has not seen yet.

@@ -512,7 +512,7 @@ impl Checkpointer {
         if !mode.eq_ignore_ascii_case("wal") {
             return None;
         }
-        let own = Connection::open(&path)
+        let own = super::connect(std::path::Path::new(&path))
             .and_then(|own| {
                 own.busy_timeout(std::time::Duration::from_secs(5))?;
                 Ok(own)
