@@ -15,10 +15,13 @@
 //!   does after it has written every frame of the commit (`sqlite3WalFrames`
 //!   writes all frames, then indexes them, then publishes). The commit
 //!   frame is the one whose header carries the database's size (bytes 4..8
-//!   of the header, non-zero only in a commit frame, per the WAL format);
-//!   its page is the commit's last write, and everything gathered is
-//!   written as soon as it arrives. So every frame another connection can
-//!   see is in the file.
+//!   of the header, non-zero only in a commit frame, per the WAL format).
+//!   Everything gathered is written when that header arrives, and its page
+//!   right after — the commit's last write. So every frame another
+//!   connection can see is in the file, and so is every byte of a commit
+//!   when `COMMIT` returns (also the headers SQLite rewrites with new
+//!   checksums after the commit frame, when a transaction wrote a page
+//!   twice: the commit frame's comes last, and is written at once).
 //! - Frames of a transaction that is rolled back instead (pages spilled
 //!   from a full cache, then an error) are written before the connection
 //!   releases the WAL's write lock, as SQLite itself would have written
@@ -451,9 +454,12 @@ unsafe extern "C" fn wal_write(
             wal.offset = offset;
         }
         wal.gathered.extend_from_slice(data);
-        if wal.committing && !header {
-            // The commit frame's page (or a padding frame after it): the
-            // last write before SQLite publishes the commit.
+        if wal.committing {
+            // A commit frame's header, then its page (or a padding frame
+            // after it), each written at once: the page is the last write
+            // before SQLite publishes the commit, and a header SQLite
+            // rewrites with a new checksum after the commit frame (when
+            // the transaction wrote a page twice) is followed by nothing.
             return wal.flush();
         }
         ffi::SQLITE_OK
@@ -796,8 +802,9 @@ mod tests {
         let frames = (after.writes_in - before.writes_in) / 2;
         let written = after.writes_out - before.writes_out;
         assert!(frames >= 150, "a commit of {frames} frames");
-        // 4,120 bytes a frame in writes of up to 120 KiB.
-        let most = (frames * 4120).div_ceil(MAX_WRITE as u64);
+        // 4,120 bytes a frame in writes of up to 120 KiB, the commit
+        // frame's page on its own.
+        let most = (frames * 4120).div_ceil(MAX_WRITE as u64) + 1;
         assert!(
             written <= most,
             "{frames} frames took {written} writes (at most {most} expected)"
@@ -947,6 +954,45 @@ mod tests {
             .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
             .unwrap();
         assert_eq!(rows, 400 * 20);
+    }
+
+    #[test]
+    fn the_files_hold_every_commit_when_it_returns_even_one_that_wrote_pages_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        // A cache of 10 pages: the transaction spills pages, then changes
+        // them again, so SQLite overwrites their frames and rewrites the
+        // checksums after the commit frame.
+        let conn = gathering(&path, 10);
+        conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, data BLOB)")
+            .unwrap();
+        for round in 1..=3 {
+            conn.execute_batch(&format!(
+                "BEGIN;
+                 WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 100)
+                 INSERT INTO t (n, data) SELECT {round}, randomblob(1500) FROM k;
+                 UPDATE t SET n = n + 1000 WHERE n = {round};
+                 COMMIT;"
+            ))
+            .unwrap();
+            // What a power cut would leave right now (what was written to
+            // the files, whether or not it reached the disk yet), opened
+            // as after a restart: SQLite recovers the WAL by its checksums.
+            let copy = dir.path().join(format!("copy-{round}"));
+            std::fs::create_dir(&copy).unwrap();
+            std::fs::copy(&path, copy.join("t.db")).unwrap();
+            std::fs::copy(dir.path().join("t.db-wal"), copy.join("t.db-wal")).unwrap();
+            let after = plain(&copy.join("t.db"));
+            let (rows, done): (i64, i64) = after
+                .query_row(
+                    "SELECT count(*), count(*) FILTER (WHERE n > 1000) FROM t",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            assert_eq!((rows, done), (round * 100, round * 100), "round {round}");
+            integrity(&after);
+        }
     }
 
     #[test]
