@@ -52,7 +52,7 @@
 // database file's `xShmLock` flushes belongs to the same connection.
 #![allow(unsafe_code)]
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::ptr;
 use std::sync::{Mutex, OnceLock};
@@ -171,10 +171,9 @@ pub(crate) fn counters(conn: &rusqlite::Connection) -> Option<WalCounters> {
 
 /// Open main database files this VFS wraps, by the address of their name,
 /// with the address of their WAL's `File` while it gathers (0 when none).
-fn databases() -> std::sync::MutexGuard<'static, HashMap<usize, usize>> {
-    static DATABASES: OnceLock<Mutex<HashMap<usize, usize>>> = OnceLock::new();
+fn databases() -> std::sync::MutexGuard<'static, BTreeMap<usize, usize>> {
+    static DATABASES: Mutex<BTreeMap<usize, usize>> = Mutex::new(BTreeMap::new());
     DATABASES
-        .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -322,7 +321,8 @@ unsafe fn wrapped<'a>(file: *mut ffi::sqlite3_file) -> &'a mut File {
     unsafe { &mut *file.cast::<File>() }
 }
 
-/// Writes what `file` gathered, then passes the call on.
+/// Writes what `file` gathered, then passes the call on. (A database
+/// file never gathers: for it this only passes the call on.)
 macro_rules! flush_then {
     ($file:expr, $method:ident ( $($arg:expr),* )) => {{
         let f = wrapped($file);
@@ -347,15 +347,15 @@ macro_rules! pass {
 static WAL_METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
     iVersion: 1,
     xClose: Some(wal_close),
-    xRead: Some(wal_read),
+    xRead: Some(any_read),
     xWrite: Some(wal_write),
-    xTruncate: Some(wal_truncate),
-    xSync: Some(wal_sync),
-    xFileSize: Some(wal_file_size),
+    xTruncate: Some(any_truncate),
+    xSync: Some(any_sync),
+    xFileSize: Some(any_file_size),
     xLock: Some(any_lock),
     xUnlock: Some(any_unlock),
     xCheckReservedLock: Some(any_check_reserved_lock),
-    xFileControl: Some(wal_file_control),
+    xFileControl: Some(any_file_control),
     xSectorSize: Some(any_sector_size),
     xDeviceCharacteristics: Some(any_device_characteristics),
     xShmMap: None,
@@ -371,15 +371,15 @@ static WAL_METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
 static DB_METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
     iVersion: 3,
     xClose: Some(db_close),
-    xRead: Some(db_read),
+    xRead: Some(any_read),
     xWrite: Some(db_write),
-    xTruncate: Some(db_truncate),
-    xSync: Some(db_sync),
-    xFileSize: Some(db_file_size),
+    xTruncate: Some(any_truncate),
+    xSync: Some(any_sync),
+    xFileSize: Some(any_file_size),
     xLock: Some(any_lock),
     xUnlock: Some(any_unlock),
     xCheckReservedLock: Some(any_check_reserved_lock),
-    xFileControl: Some(db_file_control),
+    xFileControl: Some(any_file_control),
     xSectorSize: Some(any_sector_size),
     xDeviceCharacteristics: Some(any_device_characteristics),
     xShmMap: Some(db_shm_map),
@@ -412,7 +412,7 @@ unsafe extern "C" fn wal_close(file: *mut ffi::sqlite3_file) -> c_int {
     }
 }
 
-unsafe extern "C" fn wal_read(
+unsafe extern "C" fn any_read(
     file: *mut ffi::sqlite3_file,
     buf: *mut c_void,
     amount: c_int,
@@ -466,19 +466,19 @@ unsafe extern "C" fn wal_write(
     }
 }
 
-unsafe extern "C" fn wal_truncate(file: *mut ffi::sqlite3_file, size: i64) -> c_int {
+unsafe extern "C" fn any_truncate(file: *mut ffi::sqlite3_file, size: i64) -> c_int {
     unsafe { flush_then!(file, xTruncate(size)) }
 }
 
-unsafe extern "C" fn wal_sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
+unsafe extern "C" fn any_sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
     unsafe { flush_then!(file, xSync(flags)) }
 }
 
-unsafe extern "C" fn wal_file_size(file: *mut ffi::sqlite3_file, size: *mut i64) -> c_int {
+unsafe extern "C" fn any_file_size(file: *mut ffi::sqlite3_file, size: *mut i64) -> c_int {
     unsafe { flush_then!(file, xFileSize(size)) }
 }
 
-unsafe extern "C" fn wal_file_control(
+unsafe extern "C" fn any_file_control(
     file: *mut ffi::sqlite3_file,
     op: c_int,
     arg: *mut c_void,
@@ -519,15 +519,6 @@ unsafe extern "C" fn db_close(file: *mut ffi::sqlite3_file) -> c_int {
     }
 }
 
-unsafe extern "C" fn db_read(
-    file: *mut ffi::sqlite3_file,
-    buf: *mut c_void,
-    amount: c_int,
-    offset: i64,
-) -> c_int {
-    unsafe { pass!(file, xRead(buf, amount, offset)) }
-}
-
 unsafe extern "C" fn db_write(
     file: *mut ffi::sqlite3_file,
     buf: *const c_void,
@@ -535,26 +526,6 @@ unsafe extern "C" fn db_write(
     offset: i64,
 ) -> c_int {
     unsafe { pass!(file, xWrite(buf, amount, offset)) }
-}
-
-unsafe extern "C" fn db_truncate(file: *mut ffi::sqlite3_file, size: i64) -> c_int {
-    unsafe { pass!(file, xTruncate(size)) }
-}
-
-unsafe extern "C" fn db_sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
-    unsafe { pass!(file, xSync(flags)) }
-}
-
-unsafe extern "C" fn db_file_size(file: *mut ffi::sqlite3_file, size: *mut i64) -> c_int {
-    unsafe { pass!(file, xFileSize(size)) }
-}
-
-unsafe extern "C" fn db_file_control(
-    file: *mut ffi::sqlite3_file,
-    op: c_int,
-    arg: *mut c_void,
-) -> c_int {
-    unsafe { pass!(file, xFileControl(op, arg)) }
 }
 
 unsafe extern "C" fn db_shm_map(
@@ -623,15 +594,20 @@ unsafe extern "C" fn db_unfetch(
 
 // The rest of the VFS is the platform's, called with the platform's VFS.
 
+/// Calls the platform VFS's `$method`.
+macro_rules! on_platform {
+    ($vfs:expr, $method:ident ( $($arg:expr),* )) => {{
+        let p = platform($vfs);
+        (*p).$method.expect(stringify!($method))(p $(, $arg)*)
+    }};
+}
+
 unsafe extern "C" fn x_delete(
     vfs: *mut ffi::sqlite3_vfs,
     name: *const c_char,
     sync_dir: c_int,
 ) -> c_int {
-    unsafe {
-        let p = platform(vfs);
-        (*p).xDelete.expect("xDelete")(p, name, sync_dir)
-    }
+    unsafe { on_platform!(vfs, xDelete(name, sync_dir)) }
 }
 
 unsafe extern "C" fn x_access(
@@ -640,10 +616,7 @@ unsafe extern "C" fn x_access(
     flags: c_int,
     out: *mut c_int,
 ) -> c_int {
-    unsafe {
-        let p = platform(vfs);
-        (*p).xAccess.expect("xAccess")(p, name, flags, out)
-    }
+    unsafe { on_platform!(vfs, xAccess(name, flags, out)) }
 }
 
 unsafe extern "C" fn x_full_pathname(
@@ -652,10 +625,7 @@ unsafe extern "C" fn x_full_pathname(
     n: c_int,
     out: *mut c_char,
 ) -> c_int {
-    unsafe {
-        let p = platform(vfs);
-        (*p).xFullPathname.expect("xFullPathname")(p, name, n, out)
-    }
+    unsafe { on_platform!(vfs, xFullPathname(name, n, out)) }
 }
 
 unsafe extern "C" fn x_dl_open(vfs: *mut ffi::sqlite3_vfs, name: *const c_char) -> *mut c_void {
@@ -700,24 +670,15 @@ unsafe extern "C" fn x_dl_close(vfs: *mut ffi::sqlite3_vfs, handle: *mut c_void)
 }
 
 unsafe extern "C" fn x_randomness(vfs: *mut ffi::sqlite3_vfs, n: c_int, out: *mut c_char) -> c_int {
-    unsafe {
-        let p = platform(vfs);
-        (*p).xRandomness.expect("xRandomness")(p, n, out)
-    }
+    unsafe { on_platform!(vfs, xRandomness(n, out)) }
 }
 
 unsafe extern "C" fn x_sleep(vfs: *mut ffi::sqlite3_vfs, micros: c_int) -> c_int {
-    unsafe {
-        let p = platform(vfs);
-        (*p).xSleep.expect("xSleep")(p, micros)
-    }
+    unsafe { on_platform!(vfs, xSleep(micros)) }
 }
 
 unsafe extern "C" fn x_current_time(vfs: *mut ffi::sqlite3_vfs, out: *mut f64) -> c_int {
-    unsafe {
-        let p = platform(vfs);
-        (*p).xCurrentTime.expect("xCurrentTime")(p, out)
-    }
+    unsafe { on_platform!(vfs, xCurrentTime(out)) }
 }
 
 unsafe extern "C" fn x_get_last_error(
