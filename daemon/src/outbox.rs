@@ -160,6 +160,7 @@ impl Outbox {
             residents: revision("residents")?,
             notices: revision("notices")?,
             checkups: revision("checkups")?,
+            people: revision("people")?,
         })
     }
 
@@ -216,6 +217,12 @@ impl Outbox {
         }
         if let Some(s) = &response.checkups {
             store("checkups", Some(s.revision), to_json(&s.items))?;
+        }
+        if let Some(s) = &response.people {
+            store("people", Some(s.revision), to_json(&s.items))?;
+        }
+        if let Some(station) = &response.station {
+            store("station", None, to_json(station))?;
         }
         store("standings", None, to_json(&response.standings))?;
         tx.commit()?;

@@ -5,8 +5,10 @@ use serde::{Deserialize, Serialize};
 use crate::checkin::{CheckIn, Tenths};
 use crate::clock::Timestamp;
 use crate::ids::{BootId, EventId, ResidentId};
+use crate::station::Tap;
 use crate::tagged::tagged_enum;
 use crate::validate::{self, Path, TextRule, Validate, ValidationError};
+use crate::version::ProtocolVersion;
 
 /// Longest software version string, in characters.
 pub const MAX_SOFTWARE_VERSION_CHARS: usize = 64;
@@ -56,7 +58,8 @@ impl Validate for Event {
     }
 }
 
-/// The kinds of event, tagged by `type`: `"check_in"`, `"heartbeat"`, `"sos"`.
+/// The kinds of event, tagged by `type`: `"check_in"`, `"heartbeat"`, `"sos"`,
+/// and since 1.1 `"tap"` (from stations).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventBody {
@@ -66,12 +69,15 @@ pub enum EventBody {
     Heartbeat(Heartbeat),
     /// Someone asked for help now.
     Sos(Sos),
+    /// A card tapped at a station (since 1.1).
+    Tap(Tap),
 }
 
 tagged_enum!(EventBody, tag = "type", {
     "check_in" => EventBody::CheckIn, CheckIn;
     "heartbeat" => EventBody::Heartbeat, Heartbeat;
     "sos" => EventBody::Sos, Sos;
+    "tap" => EventBody::Tap, Tap;
 });
 
 impl EventBody {
@@ -81,6 +87,16 @@ impl EventBody {
             EventBody::CheckIn(_) => "check_in",
             EventBody::Heartbeat(_) => "heartbeat",
             EventBody::Sos(_) => "sos",
+            EventBody::Tap(_) => "tap",
+        }
+    }
+
+    /// The protocol version that introduced this kind: a box sends it only
+    /// to a center that declared at least that version.
+    pub fn since(&self) -> ProtocolVersion {
+        match self {
+            EventBody::Tap(_) => ProtocolVersion::V1_1,
+            _ => ProtocolVersion::V1_0,
         }
     }
 
@@ -88,7 +104,7 @@ impl EventBody {
     pub fn resident(&self) -> Option<ResidentId> {
         match self {
             EventBody::CheckIn(c) => Some(c.resident),
-            EventBody::Heartbeat(_) => None,
+            EventBody::Heartbeat(_) | EventBody::Tap(_) => None,
             EventBody::Sos(s) => s.resident,
         }
     }
@@ -99,7 +115,7 @@ impl Validate for EventBody {
         match self {
             EventBody::CheckIn(c) => c.validate_at(path),
             EventBody::Heartbeat(h) => h.validate_at(path),
-            EventBody::Sos(_) => Ok(()),
+            EventBody::Sos(_) | EventBody::Tap(_) => Ok(()),
         }
     }
 }

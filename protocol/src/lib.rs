@@ -1,6 +1,8 @@
-//! The wire format between a Mimamori set-top box and its center, version 1.
+//! The wire format between a Mimamori set-top box and its center, version 1
+//! (minor 1: tap stations).
 //!
-//! A box keeps an outbox of [`Event`]s — check-ins, heartbeats, SOS — each
+//! A box keeps an outbox of [`Event`]s — check-ins, heartbeats, SOS, and at
+//! a tap station card [`Tap`]s — each
 //! with an id chosen on the box, its wall clock, its boot id and a sequence
 //! number. It posts them in a [`SyncRequest`] together with what center data
 //! it already has ([`Known`]); the center answers with a [`SyncResponse`]:
@@ -42,6 +44,7 @@ mod clock;
 mod codec;
 mod event;
 mod ids;
+mod station;
 mod sync;
 mod tagged;
 mod validate;
@@ -61,6 +64,7 @@ pub use event::{
 pub use ids::{
     BootId, CardUid, CertFingerprint, DeviceId, EventId, ResidentId, Revision, Signature,
 };
+pub use station::{MAX_PEOPLE_PER_STATION, Person, StationInfo, StationKind, Tap};
 pub use sync::{
     CardBinding, CarePlan, CheckupItem, CheckupRecord, JpkiBinding, Judgement, Known,
     MAX_EVENTS_PER_SYNC, MAX_NAME_CHARS, MAX_NOTICE_BODY_CHARS, MAX_NOTICE_TITLE_CHARS,

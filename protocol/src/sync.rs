@@ -7,6 +7,7 @@ use crate::checkin::MedicationSlot;
 use crate::clock::{CalendarDate, TimeOfDay, Timestamp};
 use crate::event::Event;
 use crate::ids::{CardUid, CertFingerprint, DeviceId, EventId, ResidentId, Revision};
+use crate::station::{MAX_PEOPLE_PER_STATION, Person, StationInfo};
 use crate::tagged::tagged_enum;
 use crate::validate::{self, Path, Problem, TextRule, Validate, ValidationError};
 use crate::version::ProtocolVersion;
@@ -59,7 +60,23 @@ pub struct SyncRequest {
 
 impl Validate for SyncRequest {
     fn validate_at(&self, path: &Path<'_>) -> Result<(), ValidationError> {
-        validate::list(&path.field("events"), &self.events, MAX_EVENTS_PER_SYNC)
+        let events = path.field("events");
+        validate::list(&events, &self.events, MAX_EVENTS_PER_SYNC)?;
+        // A box uses what its declared version has, and nothing newer.
+        for (i, event) in self.events.iter().enumerate() {
+            let needs = event.body.since();
+            if needs > self.protocol {
+                return Err(ValidationError::new(
+                    &events.index(i).field("body").field("type"),
+                    Problem::TooNew {
+                        value: event.body.kind(),
+                        needs: needs.to_string(),
+                        declared: self.protocol.to_string(),
+                    },
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -79,6 +96,9 @@ pub struct Known {
     /// Revision of the checkups section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkups: Option<Revision>,
+    /// Revision of the people section (stations, since 1.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub people: Option<Revision>,
 }
 
 /// The center's answer to a sync.
@@ -127,6 +147,27 @@ pub struct SyncResponse {
     /// When the center would like the next sync, in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_sync_in_s: Option<u32>,
+    /// For a station: the people it recognises, when changed (since 1.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub people: Option<Section<Person>>,
+    /// For a station: its place, on every answer (since 1.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub station: Option<StationInfo>,
+}
+
+impl SyncResponse {
+    /// This answer as a peer that declared `peer` may receive it: the
+    /// version is the one both speak, and nothing newer than that version
+    /// is in it. A center answers every request through this, so a 1.0 box
+    /// gets exactly what a 1.0 center would have sent it.
+    pub fn for_peer(mut self, peer: ProtocolVersion) -> Self {
+        self.protocol = self.protocol.common(peer);
+        if self.protocol < ProtocolVersion::V1_1 {
+            self.people = None;
+            self.station = None;
+        }
+        self
+    }
 }
 
 impl Validate for SyncResponse {
@@ -148,7 +189,14 @@ impl Validate for SyncResponse {
                 2000,
             )?;
         }
-        Ok(())
+        if let Some(people) = &self.people {
+            validate::list(
+                &path.field("people").field("items"),
+                &people.items,
+                MAX_PEOPLE_PER_STATION,
+            )?;
+        }
+        self.station.validate_at(&path.field("station"))
     }
 }
 

@@ -101,6 +101,17 @@ pub enum Problem {
     /// Fields that contradict each other.
     #[error("{0}")]
     Inconsistent(&'static str),
+    /// A value that a later minor version introduced than the message
+    /// declared.
+    #[error("`{value}` needs protocol {needs}; the message declared {declared}")]
+    TooNew {
+        /// The value, e.g. `tap`.
+        value: &'static str,
+        /// The version that introduced it.
+        needs: String,
+        /// What the message declared.
+        declared: String,
+    },
 }
 
 /// A message that can check itself after decoding.

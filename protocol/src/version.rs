@@ -22,9 +22,21 @@ pub struct ProtocolVersion {
 }
 
 /// The version this crate speaks.
-pub const PROTOCOL_VERSION: ProtocolVersion = ProtocolVersion { major: 1, minor: 0 };
+pub const PROTOCOL_VERSION: ProtocolVersion = ProtocolVersion::V1_1;
 
 impl ProtocolVersion {
+    /// The first version: check-ins, heartbeats, SOS.
+    pub const V1_0: ProtocolVersion = ProtocolVersion { major: 1, minor: 0 };
+    /// Tap stations: the `tap` event; the `people` and `station` parts of
+    /// a sync response.
+    pub const V1_1: ProtocolVersion = ProtocolVersion { major: 1, minor: 1 };
+
+    /// The version two peers share: the lower of the two (both of one
+    /// major, see [`Self::is_compatible`]).
+    pub fn common(self, peer: ProtocolVersion) -> ProtocolVersion {
+        self.min(peer)
+    }
+
     /// Whether a peer at this version can be understood by this crate.
     pub fn is_compatible(&self) -> bool {
         self.major == PROTOCOL_VERSION.major

@@ -69,7 +69,10 @@ pub(crate) fn respond(
         checkups,
         standings,
         next_sync_in_s: Some(config.sync.next_sync_in_s),
-    })
+        people: None,
+        station: None,
+    }
+    .for_peer(request.protocol))
 }
 
 /// An instant as a protocol timestamp, in UTC.

@@ -417,4 +417,141 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 WHEN OLD.at >= coalesce((SELECT max(cutoff) FROM audit_purge), -9223372036854775807)
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 "#,
+    // 8: tap stations and the children's watch-over (protocol 1.1). A
+    // station is a device with a token like a box (its `boxes` row) and a
+    // place; children are people who are not watch-over residents, known
+    // by their cards, with guardians who hear of their taps by mail. Taps
+    // are kept for a short time (`retention.taps_days`) and purged.
+    r#"
+CREATE TABLE stations (
+    box_id     INTEGER PRIMARY KEY REFERENCES boxes(id),
+    place      TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('school', 'library', 'community_center', 'shelter')),
+    district   TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE children (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    kana       TEXT NOT NULL,
+    district   TEXT NOT NULL,
+    school     TEXT NOT NULL DEFAULT '',
+    birth_date TEXT,
+    note       TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL,
+    removed_at INTEGER
+);
+CREATE INDEX children_kana ON children(kana);
+
+-- A card identifies one person: the store refuses a card here that is a
+-- resident's in `cards`, and the other way round.
+CREATE TABLE child_cards (
+    id          INTEGER PRIMARY KEY,
+    child_id    INTEGER NOT NULL REFERENCES children(id),
+    kind        TEXT NOT NULL CHECK (kind IN ('jpki', 'card_uid')),
+    fingerprint BLOB UNIQUE,
+    uid         BLOB UNIQUE,
+    created_at  INTEGER NOT NULL,
+    CHECK ((kind = 'jpki') = (fingerprint IS NOT NULL)),
+    CHECK ((kind = 'card_uid') = (uid IS NOT NULL))
+);
+CREATE INDEX child_cards_child ON child_cards(child_id);
+
+-- `policy`: every_tap, first_of_day (the first tap of the day at each
+-- place), none. Mail goes only to a guardian with consent recorded, not
+-- unsubscribed and not removed.
+CREATE TABLE guardians (
+    id                INTEGER PRIMARY KEY,
+    child_id          INTEGER NOT NULL REFERENCES children(id),
+    name              TEXT NOT NULL,
+    email             TEXT NOT NULL,
+    relation          TEXT NOT NULL,
+    policy            TEXT NOT NULL CHECK (policy IN ('every_tap', 'first_of_day', 'none')),
+    consent_on        TEXT,
+    consent_by        TEXT,
+    unsubscribe_token TEXT NOT NULL UNIQUE,
+    unsubscribed_at   INTEGER,
+    created_at        INTEGER NOT NULL,
+    removed_at        INTEGER
+);
+CREATE INDEX guardians_child ON guardians(child_id);
+
+-- One row per tap that was stored (its event is in `events`). Exactly one
+-- of child_id and resident_id names who tapped.
+CREATE TABLE taps (
+    event_id    BLOB PRIMARY KEY REFERENCES events(id),
+    station_id  INTEGER NOT NULL REFERENCES boxes(id),
+    child_id    INTEGER REFERENCES children(id),
+    resident_id INTEGER REFERENCES residents(id),
+    at          INTEGER NOT NULL,
+    local_date  TEXT NOT NULL,
+    CHECK ((child_id IS NULL) != (resident_id IS NULL))
+) WITHOUT ROWID;
+CREATE INDEX taps_child ON taps(child_id, at) WHERE child_id IS NOT NULL;
+CREATE INDEX taps_resident ON taps(resident_id, at) WHERE resident_id IS NOT NULL;
+CREATE INDEX taps_station ON taps(station_id, at);
+CREATE INDEX taps_at ON taps(at);
+
+-- The roster stations get: any change to children, their cards, or
+-- residents' cards and names moves this revision.
+INSERT OR IGNORE INTO counters (name, value) VALUES ('people_rev', 1);
+
+-- Incidents (台風10号): while one is open, taps at shelter stations are
+-- arrivals, and the safety list of watch-over residents counts signs of
+-- life from its opening. Nurses record what they confirmed by phone or
+-- visit, with who and when.
+CREATE TABLE incidents (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    opened_at  INTEGER NOT NULL,
+    opened_by  TEXT NOT NULL,
+    closed_at  INTEGER,
+    closed_by  TEXT
+);
+CREATE TABLE safety_checks (
+    id          INTEGER PRIMARY KEY,
+    incident_id INTEGER NOT NULL REFERENCES incidents(id),
+    resident_id INTEGER NOT NULL REFERENCES residents(id),
+    outcome     TEXT NOT NULL CHECK (outcome IN ('phone_safe', 'visit_safe', 'absent')),
+    note        TEXT NOT NULL DEFAULT '',
+    at          INTEGER NOT NULL,
+    staff_id    INTEGER REFERENCES staff(id),
+    login       TEXT NOT NULL
+);
+CREATE INDEX safety_checks_incident ON safety_checks(incident_id, resident_id, at);
+
+-- Guardian mail (children's taps) and shelter arrivals (guardians and
+-- family contacts) in the outbox.
+CREATE TABLE outbox_v8 (
+    id              INTEGER PRIMARY KEY,
+    kind            TEXT NOT NULL CHECK (kind IN ('family_checkin', 'family_digest', 'family_concern', 'nurse_alert', 'nurse_escalation', 'nurse_summary', 'guardian_tap', 'shelter_arrival')),
+    recipient       TEXT NOT NULL,
+    contact_id      INTEGER REFERENCES family_contacts(id),
+    staff_id        INTEGER REFERENCES staff(id),
+    resident_id     INTEGER REFERENCES residents(id),
+    payload         TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
+    sent_at         INTEGER,
+    topic           TEXT,
+    guardian_id     INTEGER REFERENCES guardians(id)
+);
+INSERT INTO outbox_v8 (id, kind, recipient, contact_id, staff_id, resident_id, payload, created_at,
+                       next_attempt_at, attempts, last_error, state, sent_at, topic)
+SELECT id, kind, recipient, contact_id, staff_id, resident_id, payload, created_at,
+       next_attempt_at, attempts, last_error, state, sent_at, topic
+  FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v8 RENAME TO outbox;
+CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE state = 'pending';
+CREATE INDEX outbox_state ON outbox(state, id);
+CREATE INDEX outbox_contact ON outbox(contact_id, state) WHERE contact_id IS NOT NULL;
+CREATE INDEX outbox_topic ON outbox(contact_id, topic, created_at) WHERE topic IS NOT NULL;
+CREATE INDEX outbox_staff ON outbox(staff_id, kind, state) WHERE staff_id IS NOT NULL;
+CREATE INDEX outbox_guardian ON outbox(guardian_id, state) WHERE guardian_id IS NOT NULL;
+"#,
 ];

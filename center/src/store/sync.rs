@@ -288,6 +288,15 @@ fn store_event(
                 applied.extend(done);
             }
         }
+        EventBody::Tap(_) => {
+            return Err(StoreError::Forbidden {
+                field: Some("events".into()),
+                message: format!(
+                    "box {} is not a station: it cannot report taps",
+                    the_box.device_id
+                ),
+            });
+        }
     }
     Ok(Stored::Acked)
 }

@@ -79,3 +79,98 @@ fn absent_optional_sections_mean_unchanged() {
         "absent sections stay absent: {text}"
     );
 }
+
+#[test]
+fn a_station_exchange_decodes() {
+    let request: SyncRequest = decode(include_bytes!(
+        "../../testdata/examples/station_sync_request.json"
+    ))
+    .unwrap();
+    assert_eq!(request.protocol, ProtocolVersion::V1_1);
+    let EventBody::Tap(tap) = &request.events[0].body else {
+        panic!("a tap");
+    };
+    assert!(matches!(tap.card, CardBinding::CardUid(_)));
+    assert_eq!(request.events[1].body.kind(), "tap");
+    assert_eq!(request.known.people, Some(Revision(41)));
+
+    let response: SyncResponse = decode(include_bytes!(
+        "../../testdata/examples/station_sync_response.json"
+    ))
+    .unwrap();
+    let people = response.people.clone().unwrap();
+    assert_eq!(people.items[0].name, "田中 ゆい");
+    assert_eq!(response.station.as_ref().unwrap().kind, StationKind::School);
+    let again: SyncResponse = decode(&encode(&response)).unwrap();
+    assert_eq!(again, response);
+}
+
+#[test]
+fn a_box_that_declared_1_0_may_not_send_a_tap() {
+    let mut r: serde_json::Value = serde_json::from_slice(include_bytes!(
+        "../../testdata/examples/station_sync_request.json"
+    ))
+    .unwrap();
+    r["protocol"] = json!("1.0");
+    let err = decode::<SyncRequest>(&bytes(&r)).unwrap_err();
+    assert_eq!(err.field(), Some("events[0].body.type"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("`tap` needs protocol 1.1; the message declared 1.0"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_older_center_refuses_a_tap_by_name() {
+    // What a 1.0 center's decoder says of it: an unknown variant, which
+    // is why a station sends taps only once its center declared 1.1.
+    let mut r: serde_json::Value = serde_json::from_slice(include_bytes!(
+        "../../testdata/examples/station_sync_request.json"
+    ))
+    .unwrap();
+    r["events"][0]["body"]["type"] = json!("tapped");
+    let err = decode::<SyncRequest>(&bytes(&r)).unwrap_err();
+    assert_eq!(err.field(), Some("events[0].body.type"), "{err}");
+}
+
+#[test]
+fn a_1_0_peer_gets_nothing_of_1_1() {
+    let response: SyncResponse = decode(include_bytes!(
+        "../../testdata/examples/station_sync_response.json"
+    ))
+    .unwrap();
+    let old = response.clone().for_peer(ProtocolVersion::V1_0);
+    assert_eq!(old.protocol, ProtocolVersion::V1_0);
+    assert!(old.people.is_none() && old.station.is_none());
+    let text = String::from_utf8(encode(&old)).unwrap();
+    assert!(
+        !text.contains("people")
+            && !text.contains("station")
+            && text.contains(r#""protocol":"1.0""#),
+        "{text}"
+    );
+    // The rest is as it was.
+    assert_eq!(old.acked, response.acked);
+    // A newer peer gets what this side speaks, never more.
+    let newer = response
+        .clone()
+        .for_peer(ProtocolVersion { major: 1, minor: 9 });
+    assert_eq!(newer, response);
+
+    // The 1.0 example answer is unchanged by the round through for_peer.
+    let v10: SyncResponse =
+        decode(include_bytes!("../../testdata/examples/sync_response.json")).unwrap();
+    assert_eq!(v10.clone().for_peer(ProtocolVersion::V1_0), v10);
+}
+
+#[test]
+fn station_kinds_not_known_read_as_unknown() {
+    let response = json!({
+        "protocol": "1.4",
+        "server_time": "2026-11-28T23:15:03.120Z",
+        "station": {"place": "南部町立病院", "kind": "hospital"}
+    });
+    let response: SyncResponse = decode(&bytes(&response)).unwrap();
+    assert_eq!(response.station.unwrap().kind, StationKind::Unknown);
+}

@@ -284,7 +284,7 @@ fn another_major_version_is_named_as_such() {
     );
     assert_eq!(
         err.to_string(),
-        "protocol version 2.0 is not supported; this side speaks 1.0"
+        "protocol version 2.0 is not supported; this side speaks 1.1"
     );
     let mut request = sample_request_json();
     request["protocol"] = json!("2.3");

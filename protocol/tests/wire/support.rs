@@ -193,6 +193,17 @@ fn arb_body() -> impl Strategy<Value = EventBody> {
                 },
             })
         }),
+        prop_oneof![
+            any::<[u8; 32]>().prop_map(|fp| CardBinding::Jpki(JpkiBinding {
+                cert_fingerprint: CertFingerprint(fp)
+            })),
+            proptest::collection::vec(any::<u8>(), 4..=10).prop_map(|uid| CardBinding::CardUid(
+                UidBinding {
+                    uid: CardUid::from_bytes(&uid).unwrap()
+                }
+            )),
+        ]
+        .prop_map(|card| EventBody::Tap(Tap { card })),
     ]
 }
 
@@ -231,6 +242,7 @@ prop_compose! {
                 residents: residents.map(Revision),
                 notices: notices.map(Revision),
                 checkups: None,
+                people: None,
             },
         }
     }
