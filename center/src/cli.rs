@@ -12,6 +12,7 @@ use serde::Serialize;
 
 mod consent;
 mod family;
+mod incident;
 mod purge;
 mod setup;
 
@@ -91,6 +92,9 @@ enum Admin {
     /// The mail outbox: what was sent, what waits, what failed.
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Incidents (台風10号): shelter arrivals and the safety list.
+    #[command(subcommand)]
+    Incident(incident::IncidentCommand),
     /// Deletes what is past its retention (`[retention]` in the
     /// configuration); never open alerts or waiting mail. Audited.
     Purge {
@@ -433,6 +437,7 @@ fn run_admin(config: &Config, command: Admin, now: Timestamp) -> anyhow::Result<
         Admin::Purge { dry_run, json } => purge::run(config, &mut store, dry_run, json, now)?,
         Admin::Family(command) => family::family(config, &mut store, command, now)?,
         Admin::Staff(command) => setup::staff(&mut store, command, now)?,
+        Admin::Incident(command) => incident::run(&mut store, command, now)?,
         Admin::Consent(command) => consent::run(config, &mut store, command, now)?,
         Admin::Checkup(CheckupCommand::Import { file }) => {
             let bytes =

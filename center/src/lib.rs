@@ -31,6 +31,7 @@ pub mod import;
 pub mod jpki;
 pub mod mail;
 pub mod retention;
+pub mod safety;
 pub mod server;
 pub mod store;
 pub mod watch;

@@ -169,3 +169,29 @@ fn boxes_cards_notices_staff_family_and_consent_from_the_command_line() {
         "records stay"
     );
 }
+
+#[test]
+fn incidents_open_close_and_list_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path());
+    let opened = ok(&cfg, &["admin", "incident", "open", "--name", "台風10号"]);
+    assert!(opened.contains("opened incident 1 (台風10号)"), "{opened}");
+    // One at a time: the second is refused and says why.
+    let refused = process::center(&cfg, &["admin", "incident", "open", "--name", "大雨"]);
+    assert!(!refused.status.success());
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains("still open"), "{why}");
+    let list = ok(&cfg, &["admin", "incident", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert!(list[0]["closed_at"].is_null(), "{list}");
+    let closed = ok(&cfg, &["admin", "incident", "close", "1"]);
+    assert!(closed.contains("closed incident 1"), "{closed}");
+    let again = process::center(&cfg, &["admin", "incident", "close", "1"]);
+    assert!(!again.status.success());
+    let audit = ok(&cfg, &["admin", "incident", "list"]);
+    assert!(
+        audit.contains("台風10号") && audit.contains("closed"),
+        "{audit}"
+    );
+}

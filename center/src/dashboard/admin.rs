@@ -192,7 +192,7 @@ fn range(query: &ExportQuery) -> Result<ExportRange, PageError> {
     })
 }
 
-fn csv_response(name: &str, bytes: Vec<u8>) -> Response {
+pub(crate) fn csv_response(name: &str, bytes: Vec<u8>) -> Response {
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(

@@ -10,7 +10,9 @@
 //!   ([`residents`], [`charts`]);
 //! * the audit log and CSV exports for administrators and nurses ([`admin`]);
 //! * the administrators' pages: residents, cards, family contacts, consent
-//!   records, boxes, staff, notices ([`manage`]).
+//!   records, boxes, staff, notices ([`manage`]);
+//! * 安否確認: incidents, shelter rosters and the safety list
+//!   ([`incidents`]).
 //!
 //! A nurse sees only her districts: anything else answers 404 and is
 //! audited. Storage is in [`crate::store::dashboard`].
@@ -20,6 +22,7 @@ pub mod alerts;
 pub mod charts;
 pub mod config;
 pub mod csv;
+pub mod incidents;
 pub mod login;
 pub mod manage;
 pub mod password;
@@ -93,6 +96,17 @@ pub fn router(state: DashboardState) -> Router {
             get(admin::export_check_ins),
         )
         .route("/dashboard/export/alerts.csv", get(admin::export_alerts))
+        .route(
+            "/dashboard/incidents",
+            get(incidents::list).post(incidents::open),
+        )
+        .route("/dashboard/incidents/{id}", get(incidents::page))
+        .route("/dashboard/incidents/{id}/close", post(incidents::close))
+        .route("/dashboard/incidents/{id}/check", post(incidents::check))
+        .route(
+            "/dashboard/incidents/{id}/safety.csv",
+            get(incidents::export),
+        )
         .merge(manage::router())
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)

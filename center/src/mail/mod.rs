@@ -67,6 +67,7 @@ mod family;
 mod format;
 mod grouped;
 mod nurse;
+pub mod relay;
 pub mod sender;
 
 use std::fmt;

@@ -29,43 +29,15 @@
 //! twice, and nothing enqueued is lost: rows are committed with their cause.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncSmtpTransport, AsyncTransport as _, Tokio1Executor};
-
-use super::{MailConfig, Security, Smtp};
+use super::MailConfig;
+use super::relay::{Relay, RelayError};
 use crate::clock::Clock;
 use crate::store::outbox::{self, AfterFailure, Pending};
 use crate::store::{StoreError, Writer};
 
 /// Most rows read at once.
 const BATCH: usize = 256;
-
-/// The pooled SMTP transport the sender uses.
-pub type Transport = AsyncSmtpTransport<Tokio1Executor>;
-
-/// Builds the pooled transport to the configured relay: STARTTLS
-/// (required), implicit TLS, or plain; AUTH when credentials are set.
-pub fn transport(
-    smtp: &Smtp,
-    pool_size: usize,
-) -> Result<Transport, lettre::transport::smtp::Error> {
-    let builder = match smtp.security {
-        Security::Starttls => Transport::starttls_relay(&smtp.host)?,
-        Security::Tls => Transport::relay(&smtp.host)?,
-        Security::Plain => Transport::builder_dangerous(&smtp.host),
-    };
-    let mut builder = builder
-        .port(smtp.port)
-        .timeout(Some(Duration::from_secs(30)))
-        .pool_config(PoolConfig::new().max_size(u32::try_from(pool_size).unwrap_or(4)));
-    if let Some((user, password)) = &smtp.credentials {
-        builder = builder.credentials(Credentials::new(user.clone(), password.0.clone()));
-    }
-    Ok(builder.build())
-}
 
 /// What one pass over the due rows did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +55,7 @@ pub struct Pass {
 pub struct Sender {
     writer: Writer,
     mail: Arc<MailConfig>,
-    transport: Transport,
+    relay: Arc<Relay>,
     clock: Arc<dyn Clock>,
 }
 
@@ -94,11 +66,11 @@ impl Sender {
         mail: Arc<MailConfig>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, lettre::transport::smtp::Error> {
-        let transport = transport(&mail.smtp, mail.concurrency)?;
+        let relay = Arc::new(Relay::new(&mail.smtp, mail.concurrency)?);
         Ok(Self {
             writer,
             mail,
-            transport,
+            relay,
             clock,
         })
     }
@@ -111,7 +83,10 @@ impl Sender {
         loop {
             tokio::select! {
                 _ = interval.tick() => {}
-                _ = stop.changed() => return,
+                _ = stop.changed() => {
+                    self.relay.close().await;
+                    return;
+                }
             }
             loop {
                 match self.send_due().await {
@@ -163,11 +138,10 @@ impl Sender {
         let id = row.id;
         let attempt = match row.compose(&self.mail.settings) {
             Ok(message) => self
-                .transport
-                .send(message)
+                .relay
+                .send(&message)
                 .await
-                .map(|_| ())
-                .map_err(|e| (classify(&e) == Failure::Permanent, smtp_error_text(&e))),
+                .map_err(|e| (e.failure() == Failure::Permanent, relay_error_text(&e))),
             // Composition is deterministic: its errors never go away.
             Err(e) => Err((true, error_chain(&e))),
         };
@@ -282,9 +256,12 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-fn smtp_error_text(error: &lettre::transport::smtp::Error) -> String {
-    match error.status() {
-        Some(code) => format!("SMTP {code}: {}", error_chain(error)),
-        None => error_chain(error),
+fn relay_error_text(error: &RelayError) -> String {
+    match error {
+        RelayError::Smtp(e) => match e.status() {
+            Some(code) => format!("SMTP {code}: {}", error_chain(e)),
+            None => error_chain(e),
+        },
+        other => error_chain(other),
     }
 }

@@ -16,6 +16,7 @@ mod cache;
 pub mod consent;
 pub mod dashboard;
 pub mod import;
+pub mod incidents;
 pub mod login;
 pub mod manage;
 pub mod outbox;

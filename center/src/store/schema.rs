@@ -521,6 +521,11 @@ CREATE TABLE safety_checks (
 );
 CREATE INDEX safety_checks_incident ON safety_checks(incident_id, resident_id, at);
 
+-- The last remote key press a box reported (its heartbeats' last_key_at,
+-- corrected for its clock): a sign of life on the safety list.
+ALTER TABLE heartbeats ADD COLUMN last_key_at INTEGER;
+ALTER TABLE boxes ADD COLUMN last_key_at INTEGER;
+
 -- Guardian mail (children's taps) and shelter arrivals (guardians and
 -- family contacts) in the outbox.
 CREATE TABLE outbox_v8 (

@@ -240,7 +240,7 @@ fn store_event(
             )?;
         }
         EventBody::Heartbeat(heartbeat) => {
-            store_heartbeat(conn, the_box.id, event, heartbeat, corrected)?;
+            store_heartbeat(conn, the_box.id, event, heartbeat, corrected, skew_ms, now)?;
             if let Some(room) = heartbeat.room {
                 let latest = rules::RoomReading {
                     at: corrected,
@@ -595,10 +595,17 @@ fn store_heartbeat(
     event: &Event,
     heartbeat: &Heartbeat,
     at: Timestamp,
+    skew_ms: i64,
+    now: Timestamp,
 ) -> Result<()> {
+    // The key press in the center's time, never later than the heartbeat's
+    // arrival.
+    let last_key_at = heartbeat
+        .last_key_at
+        .map(|t| (t.unix_millis() + skew_ms).min(ms(now)));
     conn.prepare_cached(
-        "INSERT INTO heartbeats (event_id, box_id, at, uptime_s, room_temperature, room_humidity, tv_power, software_version)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO heartbeats (event_id, box_id, at, uptime_s, room_temperature, room_humidity, tv_power, software_version, last_key_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         event.id.0.as_bytes().as_slice(),
@@ -612,9 +619,15 @@ fn store_heartbeat(
             mimamori_protocol::TvPower::Standby => "standby",
         }),
         heartbeat.software_version,
+        last_key_at,
     ])?;
-    conn.prepare_cached("UPDATE boxes SET software_version = ?1 WHERE id = ?2")?
-        .execute(params![heartbeat.software_version, box_id])?;
+    conn.prepare_cached(
+        "UPDATE boxes SET software_version = ?1,
+                          last_key_at = CASE WHEN ?2 IS NULL THEN last_key_at
+                                             ELSE MAX(COALESCE(last_key_at, 0), ?2) END
+          WHERE id = ?3",
+    )?
+    .execute(params![heartbeat.software_version, last_key_at, box_id])?;
     Ok(())
 }
 

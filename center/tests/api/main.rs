@@ -7,6 +7,7 @@ mod browser;
 mod dashboard;
 mod dashboard_work;
 mod harness;
+mod incidents;
 mod jpki;
 mod mail;
 mod mail_policies;

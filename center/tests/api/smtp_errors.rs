@@ -2,7 +2,8 @@
 //! lettre's own error kinds decide transient or permanent, whatever the
 //! server's wording.
 
-use mimamori_center::mail::sender::{Failure, classify, transport};
+use mimamori_center::mail::relay::{Relay, RelayError};
+use mimamori_center::mail::sender::{Failure, classify};
 use mimamori_center::mail::{MailSettings, MessageStamp, NamedAddress, NurseAlert, Security, Smtp};
 
 use crate::harness::at;
@@ -44,19 +45,22 @@ fn message(to: &str) -> lettre::Message {
     .unwrap()
 }
 
-async fn attempt(
-    port: u16,
-    security: Security,
-    to: &str,
-) -> Result<(), lettre::transport::smtp::Error> {
-    use lettre::AsyncTransport as _;
+async fn attempt(port: u16, security: Security, to: &str) -> Result<(), RelayError> {
     let relay = Smtp {
         host: "127.0.0.1".into(),
         port,
         security,
         credentials: None,
     };
-    transport(&relay, 1)?.send(message(to)).await.map(|_| ())
+    Relay::new(&relay, 1)?.send(&message(to)).await
+}
+
+/// The SMTP error inside, for lettre's own classification.
+fn smtp(e: RelayError) -> lettre::transport::smtp::Error {
+    match e {
+        RelayError::Smtp(e) => e,
+        other => panic!("expected an SMTP error, got {other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -72,29 +76,36 @@ async fn smtp_failures_are_classified_by_kind() {
     let e = attempt(down.port, Security::Plain, "sato@town.example.jp")
         .await
         .unwrap_err();
-    assert_eq!(classify(&e), Failure::Transient, "{e:?}");
+    assert!(matches!(e, RelayError::Connect(_)), "{e:?}");
+    assert_eq!(e.failure(), Failure::Transient, "{e:?}");
 
     // 550 no such mailbox: permanent.
-    let e = attempt(up.port, Security::Plain, "bounce@town.example.jp")
-        .await
-        .unwrap_err();
+    let e = smtp(
+        attempt(up.port, Security::Plain, "bounce@town.example.jp")
+            .await
+            .unwrap_err(),
+    );
     assert!(e.is_permanent(), "{e:?}");
     assert_eq!(classify(&e), Failure::Permanent);
 
     // 451 try again later: transient.
     let busy = smtp::Smtp::up();
     busy.temp_fail(true);
-    let e = attempt(busy.port, Security::Plain, "sato@town.example.jp")
-        .await
-        .unwrap_err();
+    let e = smtp(
+        attempt(busy.port, Security::Plain, "sato@town.example.jp")
+            .await
+            .unwrap_err(),
+    );
     assert!(e.is_transient(), "{e:?}");
     assert_eq!(classify(&e), Failure::Transient);
 
     // STARTTLS required, the server does not offer it: permanent (the
     // configuration or the relay must change, not the time).
-    let e = attempt(up.port, Security::Starttls, "sato@town.example.jp")
-        .await
-        .unwrap_err();
+    let e = smtp(
+        attempt(up.port, Security::Starttls, "sato@town.example.jp")
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(classify(&e), Failure::Permanent, "{e:?}");
 
     // Implicit TLS to a server that speaks plain SMTP: the handshake fails,
@@ -102,5 +113,31 @@ async fn smtp_failures_are_classified_by_kind() {
     let e = attempt(up.port, Security::Tls, "sato@town.example.jp")
         .await
         .unwrap_err();
-    assert_eq!(classify(&e), Failure::Permanent, "{e:?}");
+    assert_eq!(e.failure(), Failure::Permanent, "{e:?}");
+}
+
+#[tokio::test]
+async fn one_connection_carries_message_after_message() {
+    let up = smtp::Smtp::up();
+    let relay = Relay::new(
+        &Smtp {
+            host: "127.0.0.1".into(),
+            port: up.port,
+            security: Security::Plain,
+            credentials: None,
+        },
+        1,
+    )
+    .unwrap();
+    for _ in 0..5 {
+        relay.send(&message("sato@town.example.jp")).await.unwrap();
+    }
+    // A refused message leaves no broken connection behind.
+    relay
+        .send(&message("bounce@town.example.jp"))
+        .await
+        .unwrap_err();
+    relay.send(&message("sato@town.example.jp")).await.unwrap();
+    relay.close().await;
+    assert_eq!(up.received().len(), 6);
 }

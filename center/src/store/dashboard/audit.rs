@@ -33,6 +33,23 @@ pub fn record(
     Ok(())
 }
 
+/// Appends a row for the operator's command line (`admin …`), which acts
+/// as no staff member: login `cli`.
+pub fn record_cli(
+    conn: &Connection,
+    action: &str,
+    resident: Option<i64>,
+    detail: &str,
+    now: Timestamp,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO audit_log (at, login, action, resident_id, detail, ip)
+         VALUES (?1, 'cli', ?2, ?3, ?4, 'localhost')",
+    )?
+    .execute(params![ms(now), action, resident, detail])?;
+    Ok(())
+}
+
 /// Appends a row for a sign-in event, before anyone is signed in.
 pub fn record_sign_in(
     conn: &Connection,
