@@ -15,6 +15,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::cache::{BoxEntry, Card, SyncCache};
 use super::respond::respond;
+use super::taps;
 use super::watch::{self, Applied};
 use super::{Result, StoreError, from_ms, ms};
 use crate::config::Config;
@@ -58,6 +59,21 @@ pub(crate) fn sync_cached(
 ) -> Result<(SyncResponse, Vec<Applied>)> {
     let the_box = authenticate(conn, cache, token_hash, request)?;
     for (i, event) in request.events.iter().enumerate() {
+        // Taps come from stations, check-ins from home boxes.
+        let wrong_device = match (&event.body, &the_box.station) {
+            (EventBody::Tap(_), None) => Some("is not a station: it cannot report taps"),
+            (EventBody::CheckIn(_), Some(_)) => Some("is a station: it cannot report check-ins"),
+            _ => None,
+        };
+        if let Some(why) = wrong_device {
+            return Err(StoreError::Forbidden {
+                field: Some(format!("events[{i}].body.type")),
+                message: format!(
+                    "box {} {why}; events[{i}] was not stored, nor any other event of this request",
+                    the_box.device_id
+                ),
+            });
+        }
         if let Some(resident) = event.body.resident() {
             if !the_box.residents.contains(&db_id(resident)) {
                 return Err(StoreError::Forbidden {
@@ -179,35 +195,31 @@ fn store_event(
     let body = serde_json::to_string(&event.body)
         .map_err(|e| StoreError::Invalid(format!("event {}: {e}", event.id)))?;
 
+    let mut tapper = None;
+    if let EventBody::Tap(tap) = &event.body {
+        tapper = taps::who_tapped(conn, &tap.card)?;
+        if tapper.is_none() {
+            let message = format!("card {} is bound to nobody", card_name(&tap.card));
+            return reject(
+                conn,
+                the_box,
+                event,
+                RejectReason::UnknownCard,
+                message,
+                &body,
+                now,
+            );
+        }
+    }
+
     if let EventBody::CheckIn(check_in) = &event.body {
         let resident = db_id(check_in.resident);
         let facts = cache.resident(conn, config, resident)?;
-        if let Some(rejection) = check_card(&facts.cards, resident, event, check_in, corrected) {
+        if let Some((reason, message)) =
+            check_card(&facts.cards, resident, event, check_in, corrected)
+        {
             // Stored before, when the card was still bound: acked as then.
-            let stored = conn
-                .prepare_cached("SELECT 1 FROM events WHERE id = ?1")?
-                .exists([id])?;
-            if stored {
-                return Ok(Stored::Acked);
-            }
-            conn.prepare_cached(
-                "INSERT INTO rejected_events (event_id, box_id, received_at, reason, message, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![
-                id,
-                the_box.id,
-                ms(now),
-                reason_name(rejection.0),
-                rejection.1,
-                body
-            ])?;
-            tracing::warn!(event = %event.id, box_id = %the_box.device_id, "check-in rejected: {}", rejection.1);
-            return Ok(Stored::Rejected(RejectedEvent {
-                id: event.id,
-                reason: rejection.0,
-                message: rejection.1,
-            }));
+            return reject(conn, the_box, event, reason, message, &body, now);
         }
     }
 
@@ -289,16 +301,73 @@ fn store_event(
             }
         }
         EventBody::Tap(_) => {
-            return Err(StoreError::Forbidden {
-                field: Some("events".into()),
-                message: format!(
-                    "box {} is not a station: it cannot report taps",
-                    the_box.device_id
-                ),
-            });
+            // Authorized before anything was written: the box is a station,
+            // and the card's holder was found above.
+            if let (Some(station), Some(tapper)) = (&the_box.station, tapper) {
+                taps::store_tap(
+                    conn,
+                    config,
+                    &taps::NewTap {
+                        event_id: id,
+                        station: the_box.id,
+                        place: &station.place,
+                        tapper,
+                        at: corrected,
+                    },
+                    now,
+                )?;
+            }
         }
     }
     Ok(Stored::Acked)
+}
+
+/// Stores `event` as rejected (unless it was stored before, when it is
+/// acked as then) and answers so.
+fn reject(
+    conn: &Connection,
+    the_box: &BoxEntry,
+    event: &Event,
+    reason: RejectReason,
+    message: String,
+    body: &str,
+    now: Timestamp,
+) -> Result<Stored> {
+    let id = event.id.0.as_bytes().as_slice();
+    let stored = conn
+        .prepare_cached("SELECT 1 FROM events WHERE id = ?1")?
+        .exists([id])?;
+    if stored {
+        return Ok(Stored::Acked);
+    }
+    conn.prepare_cached(
+        "INSERT INTO rejected_events (event_id, box_id, received_at, reason, message, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        id,
+        the_box.id,
+        ms(now),
+        reason_name(reason),
+        message,
+        body
+    ])?;
+    tracing::warn!(event = %event.id, box_id = %the_box.device_id, "{} rejected: {message}", event.body.kind());
+    Ok(Stored::Rejected(RejectedEvent {
+        id: event.id,
+        reason,
+        message,
+    }))
+}
+
+/// A card as messages name it: its UID, or its certificate's fingerprint.
+fn card_name(card: &mimamori_protocol::CardBinding) -> String {
+    match card {
+        mimamori_protocol::CardBinding::CardUid(b) => b.uid.to_string(),
+        mimamori_protocol::CardBinding::Jpki(b) => {
+            format!("with certificate {}", b.cert_fingerprint)
+        }
+    }
 }
 
 fn reason_name(reason: RejectReason) -> String {
