@@ -121,6 +121,22 @@ async fn a_station_stores_taps_once_and_gets_its_place_and_roster() {
         .unwrap();
     let (_, moved) = center.sync(&token, &known).await;
     assert_ne!(moved["people"]["revision"], revision, "{moved}");
+    // So does a resident's card bound, and a child's.
+    let mut known = known.clone();
+    known["known"]["people"] = moved["people"]["revision"].clone();
+    store
+        .transaction(|c| admin::bind_uid(c, h.resident, &"04A1B2C9".parse().unwrap(), now))
+        .unwrap();
+    let (_, moved) = center.sync(&token, &known).await;
+    assert!(moved.get("people").is_some(), "{moved}");
+    known["known"]["people"] = moved["people"]["revision"].clone();
+    child(&dir, "井上 陽", "いのうえ よう", "04AA0003", now);
+    let (_, moved) = center.sync(&token, &known).await;
+    assert_eq!(
+        names(&moved),
+        ["相田 花", "井上 陽", "山田 太郎"],
+        "{moved}"
+    );
 
     // A shelter knows children and watch-over residents, by kana.
     let (status, at_shelter) = center
@@ -131,7 +147,12 @@ async fn a_station_stores_taps_once_and_gets_its_place_and_roster() {
         .await;
     assert_eq!(status, 200, "{at_shelter}");
     assert_eq!(at_shelter["station"]["kind"], "shelter");
-    assert_eq!(names(&at_shelter), ["相田 花", "山田 太郎", "山田 花江"]);
+    assert_eq!(
+        names(&at_shelter),
+        ["相田 花", "井上 陽", "山田 太郎", "山田 花江"]
+    );
+    let hanae = &at_shelter["people"]["items"][3];
+    assert_eq!(hanae["cards"].as_array().unwrap().len(), 2, "{hanae}");
     center.stop().await;
 }
 
