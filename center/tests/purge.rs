@@ -267,7 +267,8 @@ fn the_purge_deletes_exactly_what_is_past_retention_and_is_audited() {
     assert!(again.contains("deleted        0 check-ins"), "{again}");
 }
 
-/// One tap of card `uid` at the station `device` at `at`, synced then.
+/// One tap of card `uid` at the station `device` at `at`, synced then;
+/// whether it was stored (else refused).
 fn tap_one(
     store: &mut Store,
     config: &Config,
@@ -276,7 +277,7 @@ fn tap_one(
     n: u32,
     uid: &str,
     at: Timestamp,
-) {
+) -> bool {
     let request: SyncRequest = serde_json::from_value(json!({
         "protocol": "1.1",
         "device_id": device,
@@ -295,7 +296,12 @@ fn tap_one(
             mimamori_center::store::sync::sync(c, config, &token_hash(token), &request, at)
         })
         .unwrap();
-    assert_eq!(response.acked.len(), 1, "{response:?}");
+    assert_eq!(
+        response.acked.len() + response.rejected.len(),
+        1,
+        "{response:?}"
+    );
+    response.acked.len() == 1
 }
 
 #[test]
@@ -345,16 +351,20 @@ fn taps_are_purged_after_their_own_retention_with_their_events() {
             Ok(token)
         })
         .unwrap();
-    // Taps 40 and 31 days ago (past 30 days), 29 and 1 days ago (kept).
-    for (n, days) in [(1, 40), (2, 31), (3, 29), (4, 1)] {
-        tap_one(
-            &mut store,
-            &config,
-            &token,
-            "nanbu-st-21",
-            n,
-            "04AA0021",
-            days_ago(now, days),
+    // Taps 40 and 31 days ago (past 30 days), 29 and 1 days ago (kept);
+    // unknown cards refused 40 days ago (purged) and 1 day ago (kept).
+    for (n, days, uid, stored) in [
+        (1, 40, "04AA0021", true),
+        (2, 31, "04AA0021", true),
+        (3, 29, "04AA0021", true),
+        (4, 1, "04AA0021", true),
+        (5, 40, "04FFFF01", false),
+        (6, 1, "04FFFF02", false),
+    ] {
+        let at = days_ago(now, days);
+        assert_eq!(
+            tap_one(&mut store, &config, &token, "nanbu-st-21", n, uid, at),
+            stored
         );
     }
     // A heartbeat of the station 40 days ago: not a tap, kept 90 days.
@@ -382,10 +392,11 @@ fn taps_are_purged_after_their_own_retention_with_their_events() {
             "SELECT COUNT(*) FROM taps",
             "SELECT COUNT(*) FROM events WHERE kind = 'tap'",
             "SELECT COUNT(*) FROM events WHERE kind = 'heartbeat'",
+            "SELECT COUNT(*) FROM rejected_events",
         ]
         .map(|sql| count(store, sql))
     };
-    assert_eq!(tables(&store), [4, 4, 1]);
+    assert_eq!(tables(&store), [4, 4, 1, 2]);
     drop(store);
 
     let out = ok(&config_path, &["admin", "purge", "--json"]);
@@ -393,8 +404,9 @@ fn taps_are_purged_after_their_own_retention_with_their_events() {
     assert_eq!(purged["taps"], 2, "{purged}");
     assert_eq!(purged["tap_events"], 2, "{purged}");
     assert_eq!(purged["events"], 0, "{purged}");
+    assert_eq!(purged["rejected_events"], 1, "{purged}");
     let store = Store::open(&config.database_path()).unwrap();
-    assert_eq!(tables(&store), [2, 2, 1]);
+    assert_eq!(tables(&store), [2, 2, 1, 1]);
     let oldest: i64 = count(&store, "SELECT MIN(at) FROM taps");
     assert_eq!(
         oldest,

@@ -82,17 +82,20 @@ pub fn purge(
     }
     // The raw events: a heartbeat's after the heartbeat retention, the
     // rest (check-ins, SOS, …) after the check-in retention; never one a
-    // kept check-in or heartbeat still points at.
+    // kept check-in or heartbeat still points at. Tap events go only with
+    // their taps, above.
     purged.events = conn.execute(
         "DELETE FROM events
-          WHERE received_at < CASE kind WHEN 'heartbeat' THEN ?2 ELSE ?1 END
+          WHERE received_at < CASE kind WHEN 'heartbeat' THEN ?2 ELSE ?1 END AND kind != 'tap'
             AND NOT EXISTS (SELECT 1 FROM check_ins c WHERE c.event_id = events.id)
             AND NOT EXISTS (SELECT 1 FROM heartbeats h WHERE h.event_id = events.id)",
         params![ms(c.check_ins), ms(c.heartbeats)],
     )?;
+    // A refused tap names a card and a place: kept no longer than taps.
     purged.rejected_events = conn.execute(
-        "DELETE FROM rejected_events WHERE received_at < ?1",
-        [ms(c.check_ins)],
+        "DELETE FROM rejected_events
+          WHERE received_at < CASE json_extract(body, '$.type') WHEN 'tap' THEN max(?1, ?2) ELSE ?1 END",
+        params![ms(c.check_ins), ms(c.taps)],
     )?;
     purged.alert_events = conn.execute(
         "DELETE FROM alert_events WHERE alert_id IN
