@@ -193,21 +193,6 @@ fn box_id(conn: &Connection, device_id: &str) -> Result<i64> {
     Ok(id)
 }
 
-/// Refuses a card that is already a child's (a card identifies one person).
-fn refuse_child_card(
-    conn: &Connection,
-    uid: Option<&[u8]>,
-    fingerprint: Option<&[u8]>,
-    name: &str,
-) -> Result<()> {
-    match super::children::card_holder(conn, uid, fingerprint)? {
-        Some(holder) if holder.starts_with("child") => Err(StoreError::Conflict(format!(
-            "{name} is already bound to {holder}"
-        ))),
-        _ => Ok(()),
-    }
-}
-
 fn ensure_resident(conn: &Connection, resident: i64) -> Result<()> {
     let exists = conn
         .prepare_cached("SELECT 1 FROM residents WHERE id = ?1")?
@@ -382,7 +367,7 @@ pub fn list_residents(conn: &Connection, district: Option<&str>) -> Result<Vec<R
 /// Binds a trial card's UID to a resident.
 pub fn bind_uid(conn: &Connection, resident: i64, uid: &CardUid, now: Timestamp) -> Result<()> {
     ensure_resident(conn, resident)?;
-    refuse_child_card(conn, Some(uid.as_bytes()), None, &format!("card {uid}"))?;
+    super::children::refuse_child_card(conn, Some(uid.as_bytes()), None, &format!("card {uid}"))?;
     let inserted = conn.execute(
         "INSERT INTO cards (resident_id, kind, uid, created_at) VALUES (?1, 'card_uid', ?2, ?3)
          ON CONFLICT DO NOTHING",
@@ -404,7 +389,7 @@ pub fn bind_certificate(
 ) -> Result<CertFingerprint> {
     ensure_resident(conn, resident)?;
     let fingerprint = cert.fingerprint;
-    refuse_child_card(
+    super::children::refuse_child_card(
         conn,
         None,
         Some(&fingerprint.0[..]),

@@ -164,6 +164,21 @@ pub(crate) fn card_holder(
     Ok(child.map(|c| format!("child {c}")))
 }
 
+/// Refuses a card that is already a child's (a card identifies one person).
+pub(crate) fn refuse_child_card(
+    conn: &Connection,
+    uid: Option<&[u8]>,
+    fingerprint: Option<&[u8]>,
+    name: &str,
+) -> Result<()> {
+    match card_holder(conn, uid, fingerprint)? {
+        Some(holder) if holder.starts_with("child") => Err(StoreError::Conflict(format!(
+            "{name} is already bound to {holder}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// A card to bind to a child.
 #[derive(Debug, Clone, Copy)]
 pub enum ChildCard<'a> {
