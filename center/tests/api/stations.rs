@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use mimamori_center::store::{Store, admin};
+use mimamori_center::store::{Store, admin, children};
 use mimamori_protocol::StationKind;
 use serde_json::{Value, json};
 
@@ -279,5 +279,55 @@ async fn a_1_0_box_gets_exactly_a_1_0_answer() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["protocol"], "1.0");
     assert_eq!(keys(&answer), one_oh, "{answer}");
+    center.stop().await;
+}
+
+#[tokio::test]
+async fn a_my_number_card_is_known_by_its_certificate_at_a_station() {
+    let (_tmp, dir) = temp();
+    let now = at("2026-12-07T06:32:05Z");
+    let token = station(&dir, "nanbu-st-04", "南部図書館", StationKind::Library, now);
+    let taro = child(&dir, "山田 太郎", "やまだ たろう", "04AA0001", now);
+    let (der, _) = crate::jpki::certificate((2025, 1), (2030, 1));
+    let cert = mimamori_center::jpki::parse_certificate(&der).unwrap();
+    let mut store = Store::open(&config(&dir).database_path()).unwrap();
+    store
+        .transaction(|c| {
+            children::bind_child_card(
+                c,
+                taro,
+                children::ChildCard::Certificate(&cert),
+                "test",
+                now,
+            )
+        })
+        .unwrap();
+    let fingerprint = cert.fingerprint.to_string();
+    let center = Center::start(&dir, now).await;
+
+    let mut event = tap_event(T1, 1, "04AA0001", "2026-12-07T15:32:00+09:00");
+    event["body"]["card"] = json!({"method": "jpki", "cert_fingerprint": fingerprint});
+    let (status, answer) = center
+        .sync(
+            &token,
+            &station_request("nanbu-st-04", "2026-12-07T15:32:05+09:00", vec![event]),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["acked"], json!([T1]));
+    assert_eq!(
+        answer["people"]["items"][0]["cards"],
+        json!([
+            {"method": "card_uid", "uid": "04AA0001"},
+            {"method": "jpki", "cert_fingerprint": fingerprint}
+        ])
+    );
+    assert_eq!(
+        count(
+            &dir,
+            &format!("SELECT COUNT(*) FROM taps WHERE child_id = {taro}")
+        ),
+        1
+    );
     center.stop().await;
 }
