@@ -15,6 +15,7 @@ mod family;
 mod incident;
 mod purge;
 mod setup;
+mod stations;
 
 use family::{FamilyCommand, MailCommand};
 use setup::{BoxCommand, CardCommand, NoticeCommand, StaffCommand};
@@ -71,6 +72,12 @@ enum Admin {
     /// Cards that identify residents.
     #[command(subcommand)]
     Card(CardCommand),
+    /// Tap stations at schools, libraries, community centers, shelters.
+    #[command(subcommand)]
+    Station(stations::StationCommand),
+    /// Children who tap cards at stations, and their guardians.
+    #[command(subcommand)]
+    Child(stations::ChildCommand),
     /// Notices shown on every TV.
     #[command(subcommand)]
     Notice(NoticeCommand),
@@ -429,6 +436,8 @@ fn run_admin(config: &Config, command: Admin, now: Timestamp) -> anyhow::Result<
         Admin::Box(command) => setup::boxes(&mut store, config, command, now)?,
         Admin::Resident(command) => resident(config, &mut store, command, now)?,
         Admin::Card(command) => setup::cards(&mut store, command, now)?,
+        Admin::Station(command) => stations::station(&mut store, command, now)?,
+        Admin::Child(command) => stations::child(&mut store, command, now)?,
         Admin::Notice(command) => setup::notices(&mut store, config, command, now)?,
         Admin::Alerts(command) => alerts(config, &mut store, command, now)?,
         // Runs from `run`, without opening (and migrating) the store first.

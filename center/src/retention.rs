@@ -9,6 +9,7 @@
 //! alerts_days = 1825     # resolved alerts with their visit records
 //! mail_days = 180        # mail sent or given up (open mail is never purged)
 //! audit_days = 1825      # the audit log
+//! taps_days = 30         # children's and residents' taps at stations
 //! ```
 
 use jiff::{SignedDuration, Timestamp};
@@ -29,6 +30,8 @@ pub struct Retention {
     pub mail_days: u32,
     /// The audit log.
     pub audit_days: u32,
+    /// Taps at stations (where a child was, and when) and their events.
+    pub taps_days: u32,
 }
 
 impl Default for Retention {
@@ -39,6 +42,7 @@ impl Default for Retention {
             alerts_days: 1825,
             mail_days: 180,
             audit_days: 1825,
+            taps_days: 30,
         })
     }
 }
@@ -52,6 +56,7 @@ pub(crate) struct RetentionFile {
     alerts_days: u32,
     mail_days: u32,
     audit_days: u32,
+    taps_days: u32,
 }
 
 impl Default for RetentionFile {
@@ -62,12 +67,13 @@ impl Default for RetentionFile {
             alerts_days: 1825,
             mail_days: 180,
             audit_days: 1825,
+            taps_days: 30,
         }
     }
 }
 
 /// The shortest retention each key allows, and why.
-const MINIMA: [(&str, u32, &str); 5] = [
+const MINIMA: [(&str, u32, &str); 6] = [
     (
         "retention.check_ins_days",
         90,
@@ -93,6 +99,11 @@ const MINIMA: [(&str, u32, &str); 5] = [
         365,
         "looks at health records must stay traceable for at least a year",
     ),
+    (
+        "retention.taps_days",
+        2,
+        "a late tap is mailed as the first of its day only if that day's taps are kept",
+    ),
 ];
 
 /// The longest retention accepted (100 years).
@@ -106,6 +117,7 @@ impl RetentionFile {
             self.alerts_days,
             self.mail_days,
             self.audit_days,
+            self.taps_days,
         ];
         for ((key, min, why), value) in MINIMA.iter().zip(values) {
             if value < *min || value > MAX_DAYS {
@@ -123,6 +135,7 @@ impl RetentionFile {
             alerts_days: self.alerts_days,
             mail_days: self.mail_days,
             audit_days: self.audit_days,
+            taps_days: self.taps_days,
         })
     }
 }
@@ -140,6 +153,8 @@ pub struct Cutoffs {
     pub mail: Timestamp,
     /// Audit rows.
     pub audit: Timestamp,
+    /// Taps and their events.
+    pub taps: Timestamp,
 }
 
 impl Retention {
@@ -155,6 +170,7 @@ impl Retention {
             alerts: before(self.alerts_days),
             mail: before(self.mail_days),
             audit: before(self.audit_days),
+            taps: before(self.taps_days),
         }
     }
 }
@@ -176,6 +192,7 @@ mod tests {
         assert_eq!(r.heartbeats_days, 90);
         let r = parse("heartbeats_days = 30\naudit_days = 3650\n").unwrap();
         assert_eq!((r.heartbeats_days, r.audit_days), (30, 3650));
+        assert_eq!(parse("").unwrap().taps_days, 30);
     }
 
     #[test]

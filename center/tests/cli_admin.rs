@@ -195,3 +195,212 @@ fn incidents_open_close_and_list_from_the_command_line() {
         "{audit}"
     );
 }
+
+/// Runs a command that must fail; its standard error.
+fn refused(cfg: &Path, args: &[&str]) -> String {
+    let out = center(cfg, args);
+    assert!(!out.status.success(), "{args:?} should fail");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+#[test]
+fn stations_children_cards_and_guardians_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path());
+    ok(&cfg, &["admin", "box", "add", "nanbu-0701"]);
+    let added = ok(
+        &cfg,
+        &[
+            "admin",
+            "station",
+            "add",
+            "nanbu-st-01",
+            "--place",
+            "南部小学校",
+            "--kind",
+            "school",
+            "--district",
+            "東町",
+        ],
+    );
+    let token = |out: &str| out.lines().last().unwrap().to_owned();
+    assert!(token(&added).starts_with("mmb_"), "{added}");
+    let err = refused(
+        &cfg,
+        &[
+            "admin",
+            "station",
+            "add",
+            "nanbu-st-02",
+            "--place",
+            "駅",
+            "--kind",
+            "station",
+            "--district",
+            "東町",
+        ],
+    );
+    assert!(err.contains("--kind"), "{err}");
+
+    let list = ok(&cfg, &["admin", "station", "list"]);
+    assert!(
+        list.contains("nanbu-st-01") && list.contains("南部小学校") && list.contains("active"),
+        "{list}"
+    );
+    let boxes = ok(&cfg, &["admin", "box", "list"]);
+    assert!(
+        boxes.contains("nanbu-0701") && !boxes.contains("nanbu-st-01"),
+        "home boxes only: {boxes}"
+    );
+    let again = ok(&cfg, &["admin", "station", "token", "nanbu-st-01"]);
+    assert_ne!(token(&again), token(&added));
+    assert!(refused(&cfg, &["admin", "station", "token", "nanbu-0701"]).contains("no station"));
+    ok(&cfg, &["admin", "station", "revoke", "nanbu-st-01"]);
+    assert!(ok(&cfg, &["admin", "station", "list"]).contains("revoked"));
+
+    // A resident never lives at a station.
+    let err = refused(
+        &cfg,
+        &[
+            "admin",
+            "resident",
+            "add",
+            "--name",
+            "山田 花子",
+            "--kana",
+            "やまだ はなこ",
+            "--district",
+            "東町",
+            "--box",
+            "nanbu-st-01",
+        ],
+    );
+    assert!(err.contains("tap station"), "{err}");
+    ok(
+        &cfg,
+        &[
+            "admin",
+            "resident",
+            "add",
+            "--name",
+            "山田 花子",
+            "--kana",
+            "やまだ はなこ",
+            "--district",
+            "東町",
+        ],
+    );
+    ok(&cfg, &["admin", "card", "bind", "1", "--uid", "04A1B2C3"]);
+
+    let child = ok(
+        &cfg,
+        &[
+            "admin",
+            "child",
+            "add",
+            "--name",
+            "山田 太郎",
+            "--kana",
+            "やまだ たろう",
+            "--district",
+            "東町",
+            "--school",
+            "南部小学校",
+            "--birth-date",
+            "2017-05-01",
+        ],
+    );
+    assert_eq!(child.trim(), "child 1 registered");
+    ok(&cfg, &["admin", "child", "card", "1", "--uid", "04AA0001"]);
+    // The resident's card, and the child's own card again, are refused.
+    let err = refused(&cfg, &["admin", "child", "card", "1", "--uid", "04A1B2C3"]);
+    assert!(err.contains("already bound to resident 1"), "{err}");
+    let err = refused(&cfg, &["admin", "child", "card", "1", "--uid", "04AA0001"]);
+    assert!(err.contains("already bound to child 1"), "{err}");
+    // And a child's card is not a resident's.
+    let err = refused(&cfg, &["admin", "card", "bind", "1", "--uid", "04AA0001"]);
+    assert!(err.contains("already bound to child 1"), "{err}");
+
+    let children = ok(&cfg, &["admin", "child", "list"]);
+    assert!(
+        children.contains("山田 太郎") && children.contains("cards 1"),
+        "{children}"
+    );
+    let g = ok(
+        &cfg,
+        &[
+            "admin",
+            "child",
+            "guardian",
+            "add",
+            "1",
+            "--name",
+            "山田 良子",
+            "--email",
+            "yoshiko@example.jp",
+            "--relation",
+            "母",
+            "--policy",
+            "first_of_day",
+            "--consent-on",
+            "2026-12-01",
+        ],
+    );
+    assert!(g.contains("guardian 1 added to child 1"), "{g}");
+    let err = refused(
+        &cfg,
+        &[
+            "admin",
+            "child",
+            "guardian",
+            "add",
+            "1",
+            "--name",
+            "山田 一郎",
+            "--email",
+            "ichiro@example.jp",
+            "--relation",
+            "父",
+            "--policy",
+            "sometimes",
+        ],
+    );
+    assert!(err.contains("--policy"), "{err}");
+    let guardians = ok(&cfg, &["admin", "child", "guardian", "list", "1"]);
+    assert!(
+        guardians.contains("yoshiko@example.jp")
+            && guardians.contains("first_of_day")
+            && guardians.contains("2026-12-01"),
+        "{guardians}"
+    );
+    ok(&cfg, &["admin", "child", "guardian", "remove", "1"]);
+    assert_eq!(ok(&cfg, &["admin", "child", "guardian", "list", "1"]), "");
+    ok(&cfg, &["admin", "child", "remove", "1"]);
+    assert_eq!(ok(&cfg, &["admin", "child", "list"]), "");
+    // Its card is free again.
+    ok(&cfg, &["admin", "card", "bind", "1", "--uid", "04AA0001"]);
+
+    // Every change is in the audit log, done by `cli`.
+    let store = mimamori_center::store::Store::open(&tmp.path().join("center.sqlite3")).unwrap();
+    let actions: Vec<String> = store
+        .connection()
+        .prepare("SELECT action FROM audit_log WHERE login = 'cli' ORDER BY id")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "station.add",
+            "station.token",
+            "station.revoke",
+            "child.add",
+            "child.card",
+            "guardian.add",
+            "guardian.remove",
+            "child.remove",
+        ]
+    );
+}

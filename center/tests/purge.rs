@@ -7,7 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 use mimamori_center::config::Config;
 use mimamori_center::store::dashboard::{Viewer, audit};
 use mimamori_center::store::sync::token_hash;
-use mimamori_center::store::{Store, admin};
+use mimamori_center::store::{Store, admin, children, stations};
 use mimamori_protocol::{CarePlan, SyncRequest};
 use serde_json::json;
 
@@ -226,7 +226,8 @@ fn the_purge_deletes_exactly_what_is_past_retention_and_is_audited() {
     assert_eq!(
         purged,
         json!({"check_ins": 2, "heartbeats": 1, "events": 3, "rejected_events": 0,
-               "alerts": 1, "alert_events": 1, "mail": 0, "audit": 1})
+               "alerts": 1, "alert_events": 1, "mail": 0, "audit": 1, "taps": 0,
+               "tap_events": 0})
     );
     let store = Store::open(&config.database_path()).unwrap();
     // One check-in, one heartbeat, their two events, the open and the
@@ -264,6 +265,166 @@ fn the_purge_deletes_exactly_what_is_past_retention_and_is_audited() {
 
     let again = ok(&config_path, &["admin", "purge"]);
     assert!(again.contains("deleted        0 check-ins"), "{again}");
+}
+
+/// One tap of card `uid` at the station `device` at `at`, synced then;
+/// whether it was stored (else refused).
+fn tap_one(
+    store: &mut Store,
+    config: &Config,
+    token: &str,
+    device: &str,
+    n: u32,
+    uid: &str,
+    at: Timestamp,
+) -> bool {
+    let request: SyncRequest = serde_json::from_value(json!({
+        "protocol": "1.1",
+        "device_id": device,
+        "sent_at": at.to_string(),
+        "events": [{
+            "id": format!("019af8a0-6c3e-7b1a-9d2e-3f4a5b6c7{n:03}"),
+            "recorded_at": at.to_string(),
+            "boot_id": "6d1c9e3a-0d7f-4a59-9b3e-2f4f7b0c1a22",
+            "seq": n,
+            "body": {"type": "tap", "card": {"method": "card_uid", "uid": uid}}
+        }]
+    }))
+    .unwrap();
+    let (response, _) = store
+        .transaction(|c| {
+            mimamori_center::store::sync::sync(c, config, &token_hash(token), &request, at)
+        })
+        .unwrap();
+    assert_eq!(
+        response.acked.len() + response.rejected.len(),
+        1,
+        "{response:?}"
+    );
+    response.acked.len() == 1
+}
+
+#[test]
+fn taps_are_purged_after_their_own_retention_with_their_events() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let config_path = dir.join("center.toml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "data_dir = \"{}\"\n[retention]\ntaps_days = 30\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let config = Config::load(&config_path).unwrap();
+    let now = machine_now();
+    let long_ago = days_ago(now, 400);
+    let mut store = Store::open(&config.database_path()).unwrap();
+    let token = store
+        .transaction(|c| {
+            let token = stations::add_station(
+                c,
+                &stations::NewStation {
+                    device_id: "nanbu-st-21".into(),
+                    place: "南部小学校".into(),
+                    kind: mimamori_protocol::StationKind::School,
+                    district: "東町".into(),
+                },
+                "cli",
+                long_ago,
+            )?;
+            let child = children::add_child(
+                c,
+                &children::NewChild {
+                    name: "山田 太郎".into(),
+                    kana: "やまだ たろう".into(),
+                    district: "東町".into(),
+                    school: String::new(),
+                    birth_date: None,
+                },
+                "cli",
+                long_ago,
+            )?;
+            let uid: mimamori_protocol::CardUid = "04AA0021".parse().unwrap();
+            children::bind_child_card(c, child, children::ChildCard::Uid(&uid), "cli", long_ago)?;
+            Ok(token)
+        })
+        .unwrap();
+    // Taps 40 and 31 days ago (past 30 days), 29 and 1 days ago (kept);
+    // unknown cards refused 40 days ago (purged) and 1 day ago (kept).
+    for (n, days, uid, stored) in [
+        (1, 40, "04AA0021", true),
+        (2, 31, "04AA0021", true),
+        (3, 29, "04AA0021", true),
+        (4, 1, "04AA0021", true),
+        (5, 40, "04FFFF01", false),
+        (6, 1, "04FFFF02", false),
+    ] {
+        let at = days_ago(now, days);
+        assert_eq!(
+            tap_one(&mut store, &config, &token, "nanbu-st-21", n, uid, at),
+            stored
+        );
+    }
+    // A heartbeat of the station 40 days ago: not a tap, kept 90 days.
+    let heartbeat: SyncRequest = serde_json::from_value(json!({
+        "protocol": "1.1", "device_id": "nanbu-st-21", "sent_at": days_ago(now, 40).to_string(),
+        "events": [{"id": "3b241101-e2bb-4255-8caf-4136c566a999",
+                    "recorded_at": days_ago(now, 40).to_string(),
+                    "boot_id": "6d1c9e3a-0d7f-4a59-9b3e-2f4f7b0c1a22", "seq": 9,
+                    "body": {"type": "heartbeat", "uptime_s": 60, "software_version": "0.1.0"}}]
+    }))
+    .unwrap();
+    store
+        .transaction(|c| {
+            mimamori_center::store::sync::sync(
+                c,
+                &config,
+                &token_hash(&token),
+                &heartbeat,
+                days_ago(now, 40),
+            )
+        })
+        .unwrap();
+    let tables = |store: &Store| {
+        [
+            "SELECT COUNT(*) FROM taps",
+            "SELECT COUNT(*) FROM events WHERE kind = 'tap'",
+            "SELECT COUNT(*) FROM events WHERE kind = 'heartbeat'",
+            "SELECT COUNT(*) FROM rejected_events",
+        ]
+        .map(|sql| count(store, sql))
+    };
+    assert_eq!(tables(&store), [4, 4, 1, 2]);
+    drop(store);
+
+    let out = ok(&config_path, &["admin", "purge", "--json"]);
+    let purged: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(purged["taps"], 2, "{purged}");
+    assert_eq!(purged["tap_events"], 2, "{purged}");
+    assert_eq!(purged["events"], 0, "{purged}");
+    assert_eq!(purged["rejected_events"], 1, "{purged}");
+    let store = Store::open(&config.database_path()).unwrap();
+    assert_eq!(tables(&store), [2, 2, 1, 1]);
+    let oldest: i64 = count(&store, "SELECT MIN(at) FROM taps");
+    assert_eq!(
+        oldest,
+        days_ago(now, 29).as_millisecond(),
+        "the younger taps are kept"
+    );
+    let detail: String = store
+        .connection()
+        .query_row(
+            "SELECT detail FROM audit_log WHERE action = 'purge'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(
+        detail.contains("taps=2") && detail.contains("tap_events=2"),
+        "{detail}"
+    );
 }
 
 #[test]

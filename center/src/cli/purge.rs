@@ -35,6 +35,8 @@ pub(super) fn run(
         ("alert history rows", purged.alert_events, r.alerts_days),
         ("mail", purged.mail, r.mail_days),
         ("audit rows", purged.audit, r.audit_days),
+        ("taps", purged.taps, r.taps_days),
+        ("tap events", purged.tap_events, r.taps_days),
     ] {
         println!("{verb} {n:>8} {what} (kept {days} days)");
     }

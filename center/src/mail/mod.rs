@@ -66,6 +66,7 @@ mod config;
 mod family;
 mod format;
 mod grouped;
+mod guardian;
 mod nurse;
 pub mod relay;
 pub mod sender;
@@ -84,6 +85,9 @@ pub use family::{
     compose_family_checkin, compose_family_concern, compose_family_digest,
 };
 pub use grouped::{FamilyCheckIns, NurseAlerts, compose_family_checkins, compose_nurse_alerts};
+pub use guardian::{
+    GuardianPolicy, GuardianState, GuardianTap, compose_guardian_tap, guardians_to_mail,
+};
 pub use nurse::{
     AlertFacts, NurseAlert, NurseSummary, SummaryAlert, compose_nurse_alert,
     compose_nurse_escalation, compose_nurse_summary,

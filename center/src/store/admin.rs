@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::sync::token_hash;
 use super::watch::{self, history};
-use super::{Result, StoreError, box_of, from_ms, ms, touch_box};
+use super::{Result, StoreError, box_of, from_ms, ms, touch_box, touch_people};
 use crate::config::Config;
 use crate::domain::{AlertState, PauseReason, VisitOutcome};
 
@@ -79,12 +79,13 @@ pub struct BoxSummary {
     pub residents: i64,
 }
 
-/// Every box.
+/// Every home box (stations are listed by [`super::stations::list_stations`]).
 pub fn list_boxes(conn: &Connection) -> Result<Vec<BoxSummary>> {
     conn.prepare(
         "SELECT b.device_id, b.label, b.revoked_at IS NOT NULL, b.last_contact_at, b.clock_skew_ms,
                 b.software_version, (SELECT COUNT(*) FROM residents r WHERE r.box_id = b.id)
-           FROM boxes b ORDER BY b.device_id",
+           FROM boxes b WHERE NOT EXISTS (SELECT 1 FROM stations s WHERE s.box_id = b.id)
+          ORDER BY b.device_id",
     )?
     .query_map([], |row| {
         Ok(BoxSummary {
@@ -170,18 +171,26 @@ pub fn add_resident(
     Ok(id)
 }
 
+/// The id of the home box `device_id`; a station never serves residents.
 fn box_id(conn: &Connection, device_id: &str) -> Result<i64> {
-    conn.query_row(
-        "SELECT id FROM boxes WHERE device_id = ?1",
-        [device_id],
-        |row| row.get(0),
-    )
-    .optional()?
-    .ok_or_else(|| {
-        StoreError::NotFound(format!(
-            "no box {device_id}; add it with `admin box add {device_id}`"
-        ))
-    })
+    let id = conn
+        .query_row(
+            "SELECT id FROM boxes WHERE device_id = ?1",
+            [device_id],
+            |row| row.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| {
+            StoreError::NotFound(format!(
+                "no box {device_id}; add it with `admin box add {device_id}`"
+            ))
+        })?;
+    if super::stations::is_station(conn, id)? {
+        return Err(StoreError::Invalid(format!(
+            "{device_id} is a tap station, not a home box: it serves no residents"
+        )));
+    }
+    Ok(id)
 }
 
 fn ensure_resident(conn: &Connection, resident: i64) -> Result<()> {
@@ -358,6 +367,7 @@ pub fn list_residents(conn: &Connection, district: Option<&str>) -> Result<Vec<R
 /// Binds a trial card's UID to a resident.
 pub fn bind_uid(conn: &Connection, resident: i64, uid: &CardUid, now: Timestamp) -> Result<()> {
     ensure_resident(conn, resident)?;
+    super::children::refuse_child_card(conn, Some(uid.as_bytes()), None, &format!("card {uid}"))?;
     let inserted = conn.execute(
         "INSERT INTO cards (resident_id, kind, uid, created_at) VALUES (?1, 'card_uid', ?2, ?3)
          ON CONFLICT DO NOTHING",
@@ -366,6 +376,7 @@ pub fn bind_uid(conn: &Connection, resident: i64, uid: &CardUid, now: Timestamp)
     if inserted == 0 {
         return Err(StoreError::Conflict(format!("card {uid} is already bound")));
     }
+    touch_people(conn)?;
     touch_box(conn, box_of(conn, resident)?)
 }
 
@@ -378,6 +389,12 @@ pub fn bind_certificate(
 ) -> Result<CertFingerprint> {
     ensure_resident(conn, resident)?;
     let fingerprint = cert.fingerprint;
+    super::children::refuse_child_card(
+        conn,
+        None,
+        Some(&fingerprint.0[..]),
+        &format!("certificate {fingerprint}"),
+    )?;
     let inserted = conn.execute(
         "INSERT INTO cards (resident_id, kind, fingerprint, certificate, public_key, not_before, not_after, created_at)
          VALUES (?1, 'jpki', ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
@@ -396,6 +413,7 @@ pub fn bind_certificate(
             "certificate {fingerprint} is already bound"
         )));
     }
+    touch_people(conn)?;
     touch_box(conn, box_of(conn, resident)?)?;
     Ok(fingerprint)
 }
@@ -641,6 +659,9 @@ pub fn edit_resident(conn: &Connection, resident: i64, edit: &ResidentEdit) -> R
             resident
         ],
     )?;
+    if edit.name.is_some() || edit.kana.is_some() {
+        touch_people(conn)?; // shelters show residents' names
+    }
     touch_box(conn, box_of(conn, resident)?)
 }
 

@@ -38,7 +38,14 @@ const MAX_BOXES: usize = 100_000;
 
 /// Tables whose rows the cache holds facts from: a write to any of them by
 /// other work on the writer's connection empties the cache.
-pub(crate) const WATCHED_TABLES: &[&str] = &["boxes", "residents", "cards", "alerts", "notices"];
+pub(crate) const WATCHED_TABLES: &[&str] = &[
+    "boxes",
+    "stations",
+    "residents",
+    "cards",
+    "alerts",
+    "notices",
+];
 
 /// The box and resident facts a sync reads; see the module documentation.
 #[derive(Debug, Default)]
@@ -72,8 +79,19 @@ pub(crate) struct BoxEntry {
     pub(crate) revoked: bool,
     pub(crate) residents_rev: i64,
     pub(crate) checkups_rev: i64,
-    /// The residents it serves, by id.
+    /// The residents it serves, by id (none for a station).
     pub(crate) residents: Vec<i64>,
+    /// Its place, if it is a tap station.
+    pub(crate) station: Option<StationEntry>,
+}
+
+/// A tap station's place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StationEntry {
+    /// The place's name.
+    pub(crate) place: String,
+    /// What kind of place.
+    pub(crate) kind: mimamori_protocol::StationKind,
 }
 
 /// A resident as the sync sees it.
@@ -256,9 +274,12 @@ impl SyncCache {
 fn load_box(conn: &Connection, token_hash: &[u8; 32]) -> Result<Option<BoxEntry>> {
     let row = conn
         .prepare_cached(
-            "SELECT id, device_id, revoked_at, residents_rev, checkups_rev FROM boxes WHERE token_hash = ?1",
+            "SELECT b.id, b.device_id, b.revoked_at, b.residents_rev, b.checkups_rev, s.place, s.kind
+               FROM boxes b LEFT JOIN stations s ON s.box_id = b.id WHERE b.token_hash = ?1",
         )?
         .query_row([&token_hash[..]], |row| {
+            let place: Option<String> = row.get(5)?;
+            let kind: Option<String> = row.get(6)?;
             Ok(BoxEntry {
                 id: row.get(0)?,
                 device_id: row.get(1)?,
@@ -266,6 +287,13 @@ fn load_box(conn: &Connection, token_hash: &[u8; 32]) -> Result<Option<BoxEntry>
                 residents_rev: row.get(3)?,
                 checkups_rev: row.get(4)?,
                 residents: Vec::new(),
+                station: place.map(|place| StationEntry {
+                    place,
+                    kind: kind
+                        .as_deref()
+                        .and_then(mimamori_protocol::StationKind::parse)
+                        .unwrap_or(mimamori_protocol::StationKind::Unknown),
+                }),
             })
         })
         .optional()?;

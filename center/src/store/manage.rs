@@ -75,6 +75,7 @@ pub fn unbind_card(conn: &Connection, card: i64) -> Result<i64> {
         .optional()?
         .ok_or_else(|| StoreError::NotFound(format!("card {card} does not exist")))?;
     conn.execute("DELETE FROM cards WHERE id = ?1", [card])?;
+    super::touch_people(conn)?;
     touch_box(conn, box_of(conn, resident)?)?;
     Ok(resident)
 }

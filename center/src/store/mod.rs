@@ -13,6 +13,7 @@ pub mod admin;
 mod backend;
 pub mod backup;
 mod cache;
+pub mod children;
 pub mod consent;
 pub mod dashboard;
 pub mod import;
@@ -24,7 +25,9 @@ pub mod people;
 pub mod purge;
 mod respond;
 mod schema;
+pub mod stations;
 pub mod sync;
+pub mod taps;
 mod wal_vfs;
 pub mod watch;
 mod writer;
@@ -225,6 +228,31 @@ pub(crate) fn touch_box(conn: &Connection, box_id: Option<i64>) -> Result<()> {
             (rev, box_id),
         )?;
     }
+    Ok(())
+}
+
+/// Marks the roster stations get (`people_rev`) as changed: children,
+/// their cards, residents' cards and names.
+pub(crate) fn touch_people(conn: &Connection) -> Result<()> {
+    conn.prepare_cached("UPDATE counters SET value = value + 1 WHERE name = 'people_rev'")?
+        .execute([])?;
+    Ok(())
+}
+
+/// Appends an audit row for an administrative change made by `who` (the
+/// operator's login, or `cli`), as the purge does.
+pub(crate) fn record_admin(
+    conn: &Connection,
+    who: &str,
+    action: &str,
+    detail: &str,
+    now: Timestamp,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO audit_log (at, staff_id, login, action, detail, ip)
+         VALUES (?1, (SELECT id FROM staff WHERE login = ?2), ?2, ?3, ?4, 'local')",
+    )?
+    .execute(rusqlite::params![ms(now), who, action, detail])?;
     Ok(())
 }
 

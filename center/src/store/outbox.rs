@@ -24,8 +24,8 @@ use serde::Serialize;
 
 pub use bounce::{Bounce, FailingContact, contact_bounce, failing_contacts};
 pub use payload::{
-    ContactFacts, GroupedAlert, NurseFacts, Payload, Pending, StoredCheckIn, StoredConsent,
-    SummaryEntry, SummaryFacts,
+    ContactFacts, GroupedAlert, GuardianFacts, NurseFacts, Payload, Pending, StoredCheckIn,
+    StoredConsent, SummaryEntry, SummaryFacts,
 };
 pub(crate) use scheduled::{enqueue_digests, enqueue_nurse_summaries, reschedule_digest};
 
@@ -332,6 +332,30 @@ pub(crate) fn enqueue_alert(
         )?);
     }
     Ok(ids)
+}
+
+/// Enqueues a guardian's mail about a child's tap, due at once (a tap is
+/// news now, not gathered). In the transaction that stores the tap.
+pub(crate) fn enqueue_guardian(
+    conn: &Connection,
+    guardian: i64,
+    payload: &Payload,
+    now: Timestamp,
+) -> Result<i64> {
+    let json = serde_json::to_string(payload)
+        .map_err(|e| StoreError::Invalid(format!("outbox payload: {e}")))?;
+    conn.prepare_cached(
+        "INSERT INTO outbox (kind, recipient, guardian_id, payload, created_at, next_attempt_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    )?
+    .execute(params![
+        payload.kind(),
+        payload.recipient(),
+        guardian,
+        json,
+        ms(now)
+    ])?;
+    Ok(conn.last_insert_rowid())
 }
 
 /// The rows due at `now` (pending, next attempt reached), oldest due first.

@@ -465,7 +465,8 @@ pub fn unsubscribe(
             other => Err(other),
         })?;
     let Some((id, contact, resident, stopped_at)) = found else {
-        return Ok(None);
+        // Not a family contact's: perhaps a child's guardian's.
+        return super::children::unsubscribe_guardian(conn, token, stop, now);
     };
     if stop && stopped_at.is_none() {
         conn.execute(

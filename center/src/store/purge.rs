@@ -28,13 +28,17 @@ pub struct Purged {
     pub mail: usize,
     /// Audit rows.
     pub audit: usize,
+    /// Taps at stations.
+    pub taps: usize,
+    /// The events of those taps.
+    pub tap_events: usize,
 }
 
 impl Purged {
     /// One line, e.g. `check_ins=3 heartbeats=10 …`.
     pub fn describe(&self) -> String {
         format!(
-            "check_ins={} heartbeats={} events={} rejected_events={} alerts={} alert_events={} mail={} audit={}",
+            "check_ins={} heartbeats={} events={} rejected_events={} alerts={} alert_events={} mail={} audit={} taps={} tap_events={}",
             self.check_ins,
             self.heartbeats,
             self.events,
@@ -42,7 +46,9 @@ impl Purged {
             self.alerts,
             self.alert_events,
             self.mail,
-            self.audit
+            self.audit,
+            self.taps,
+            self.tap_events
         )
     }
 }
@@ -62,19 +68,34 @@ pub fn purge(
         heartbeats: conn.execute("DELETE FROM heartbeats WHERE at < ?1", [ms(c.heartbeats)])?,
         ..Purged::default()
     };
+    // Taps first (they point at their events), then the tap events, by id.
+    let tap_events: Vec<Vec<u8>> = conn
+        .prepare("DELETE FROM taps WHERE at < ?1 RETURNING event_id")?
+        .query_map([ms(c.taps)], |row| row.get(0))?
+        .collect::<std::result::Result<_, _>>()?;
+    purged.taps = tap_events.len();
+    {
+        let mut delete = conn.prepare("DELETE FROM events WHERE id = ?1 AND kind = 'tap'")?;
+        for id in &tap_events {
+            purged.tap_events += delete.execute([id])?;
+        }
+    }
     // The raw events: a heartbeat's after the heartbeat retention, the
     // rest (check-ins, SOS, …) after the check-in retention; never one a
-    // kept check-in or heartbeat still points at.
+    // kept check-in or heartbeat still points at. Tap events go only with
+    // their taps, above.
     purged.events = conn.execute(
         "DELETE FROM events
-          WHERE received_at < CASE kind WHEN 'heartbeat' THEN ?2 ELSE ?1 END
+          WHERE received_at < CASE kind WHEN 'heartbeat' THEN ?2 ELSE ?1 END AND kind != 'tap'
             AND NOT EXISTS (SELECT 1 FROM check_ins c WHERE c.event_id = events.id)
             AND NOT EXISTS (SELECT 1 FROM heartbeats h WHERE h.event_id = events.id)",
         params![ms(c.check_ins), ms(c.heartbeats)],
     )?;
+    // A refused tap names a card and a place: kept no longer than taps.
     purged.rejected_events = conn.execute(
-        "DELETE FROM rejected_events WHERE received_at < ?1",
-        [ms(c.check_ins)],
+        "DELETE FROM rejected_events
+          WHERE received_at < CASE json_extract(body, '$.type') WHEN 'tap' THEN max(?1, ?2) ELSE ?1 END",
+        params![ms(c.check_ins), ms(c.taps)],
     )?;
     purged.alert_events = conn.execute(
         "DELETE FROM alert_events WHERE alert_id IN
@@ -85,9 +106,11 @@ pub fn purge(
         "DELETE FROM alerts WHERE state = 'resolved' AND resolved_at < ?1",
         [ms(c.alerts)],
     )?;
+    // A guardian's mail says where the child was: kept no longer than taps.
     purged.mail = conn.execute(
-        "DELETE FROM outbox WHERE state != 'pending' AND coalesce(sent_at, created_at) < ?1",
-        [ms(c.mail)],
+        "DELETE FROM outbox WHERE state != 'pending'
+            AND coalesce(sent_at, created_at) < CASE kind WHEN 'guardian_tap' THEN max(?1, ?2) ELSE ?1 END",
+        params![ms(c.mail), ms(c.taps)],
     )?;
     // The audit log's delete trigger lets through only rows older than the
     // cutoff set here, and only inside this transaction.

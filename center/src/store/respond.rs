@@ -4,12 +4,13 @@
 use jiff::Timestamp;
 use mimamori_protocol::{
     CardBinding, CarePlan, CheckupRecord, JpkiBinding, Notice, PROTOCOL_VERSION, RejectedEvent,
-    ResidentId, ResidentInfo, Revision, Section, Standing, SyncRequest, SyncResponse, UidBinding,
+    ResidentId, ResidentInfo, Revision, Section, Standing, StationInfo, SyncRequest, SyncResponse,
+    UidBinding,
 };
 use rusqlite::Connection;
 
 use super::cache::{BoxEntry, SyncCache};
-use super::{Result, StoreError};
+use super::{Result, StoreError, taps};
 use crate::config::Config;
 
 /// The answer to `request` from `the_box`, after its events were stored.
@@ -55,6 +56,26 @@ pub(crate) fn respond(
             items: checkups_of(conn, residents)?,
         })
     };
+    // A station: its place on every answer, its roster when it changed.
+    let (station, people) = match &the_box.station {
+        None => (None, None),
+        Some(station) => {
+            let people_rev = Revision(u64::try_from(taps::people_rev(conn)?).unwrap_or(0));
+            let people = if known.people == Some(people_rev) {
+                None
+            } else {
+                Some(Section {
+                    revision: people_rev,
+                    items: taps::roster(conn, station.kind)?,
+                })
+            };
+            let info = StationInfo {
+                place: station.place.clone(),
+                kind: station.kind,
+            };
+            (Some(info), people)
+        }
+    };
     let standings = residents
         .iter()
         .map(|&r| standing(conn, cache, config, r, today))
@@ -69,8 +90,8 @@ pub(crate) fn respond(
         checkups,
         standings,
         next_sync_in_s: Some(config.sync.next_sync_in_s),
-        people: None,
-        station: None,
+        people,
+        station,
     }
     .for_peer(request.protocol))
 }

@@ -7,19 +7,24 @@
 
 use jiff::Timestamp;
 use mimamori_protocol::{
-    Authentication, CheckIn, Event, EventBody, Heartbeat, RejectReason, RejectedEvent, ResidentId,
-    SyncRequest, SyncResponse,
+    CheckIn, Event, EventBody, Heartbeat, RejectReason, RejectedEvent, ResidentId, SyncRequest,
+    SyncResponse,
 };
 use rusqlite::{Connection, OptionalExtension as _, params};
 use sha2::{Digest as _, Sha256};
 
-use super::cache::{BoxEntry, Card, SyncCache};
+use super::cache::{BoxEntry, SyncCache};
 use super::respond::respond;
+use super::taps;
 use super::watch::{self, Applied};
 use super::{Result, StoreError, from_ms, ms};
 use crate::config::Config;
 use crate::domain::AlertKind;
 use crate::watch::{self as rules, PastCheckIn};
+
+mod rejects;
+
+use rejects::{card_name, check_card, reject};
 
 /// SHA-256 of a box token: what the database keeps instead of the token.
 pub fn token_hash(token: &str) -> [u8; 32] {
@@ -58,6 +63,21 @@ pub(crate) fn sync_cached(
 ) -> Result<(SyncResponse, Vec<Applied>)> {
     let the_box = authenticate(conn, cache, token_hash, request)?;
     for (i, event) in request.events.iter().enumerate() {
+        // Taps come from stations, check-ins from home boxes.
+        let wrong_device = match (&event.body, &the_box.station) {
+            (EventBody::Tap(_), None) => Some("is not a station: it cannot report taps"),
+            (EventBody::CheckIn(_), Some(_)) => Some("is a station: it cannot report check-ins"),
+            _ => None,
+        };
+        if let Some(why) = wrong_device {
+            return Err(StoreError::Forbidden {
+                field: Some(format!("events[{i}].body.type")),
+                message: format!(
+                    "box {} {why}; events[{i}] was not stored, nor any other event of this request",
+                    the_box.device_id
+                ),
+            });
+        }
         if let Some(resident) = event.body.resident() {
             if !the_box.residents.contains(&db_id(resident)) {
                 return Err(StoreError::Forbidden {
@@ -179,35 +199,31 @@ fn store_event(
     let body = serde_json::to_string(&event.body)
         .map_err(|e| StoreError::Invalid(format!("event {}: {e}", event.id)))?;
 
+    let mut tapper = None;
+    if let EventBody::Tap(tap) = &event.body {
+        tapper = taps::who_tapped(conn, &tap.card)?;
+        if tapper.is_none() {
+            let message = format!("card {} is bound to nobody", card_name(&tap.card));
+            return reject(
+                conn,
+                the_box,
+                event,
+                RejectReason::UnknownCard,
+                message,
+                &body,
+                now,
+            );
+        }
+    }
+
     if let EventBody::CheckIn(check_in) = &event.body {
         let resident = db_id(check_in.resident);
         let facts = cache.resident(conn, config, resident)?;
-        if let Some(rejection) = check_card(&facts.cards, resident, event, check_in, corrected) {
+        if let Some((reason, message)) =
+            check_card(&facts.cards, resident, event, check_in, corrected)
+        {
             // Stored before, when the card was still bound: acked as then.
-            let stored = conn
-                .prepare_cached("SELECT 1 FROM events WHERE id = ?1")?
-                .exists([id])?;
-            if stored {
-                return Ok(Stored::Acked);
-            }
-            conn.prepare_cached(
-                "INSERT INTO rejected_events (event_id, box_id, received_at, reason, message, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![
-                id,
-                the_box.id,
-                ms(now),
-                reason_name(rejection.0),
-                rejection.1,
-                body
-            ])?;
-            tracing::warn!(event = %event.id, box_id = %the_box.device_id, "check-in rejected: {}", rejection.1);
-            return Ok(Stored::Rejected(RejectedEvent {
-                id: event.id,
-                reason: rejection.0,
-                message: rejection.1,
-            }));
+            return reject(conn, the_box, event, reason, message, &body, now);
         }
     }
 
@@ -289,99 +305,25 @@ fn store_event(
             }
         }
         EventBody::Tap(_) => {
-            return Err(StoreError::Forbidden {
-                field: Some("events".into()),
-                message: format!(
-                    "box {} is not a station: it cannot report taps",
-                    the_box.device_id
-                ),
-            });
+            // Authorized before anything was written: the box is a station,
+            // and the card's holder was found above.
+            if let (Some(station), Some(tapper)) = (&the_box.station, tapper) {
+                taps::store_tap(
+                    conn,
+                    config,
+                    &taps::NewTap {
+                        event_id: id,
+                        station: the_box.id,
+                        place: &station.place,
+                        tapper,
+                        at: corrected,
+                    },
+                    now,
+                )?;
+            }
         }
     }
     Ok(Stored::Acked)
-}
-
-fn reason_name(reason: RejectReason) -> String {
-    match serde_json::to_value(reason) {
-        Ok(serde_json::Value::String(name)) => name,
-        _ => "unknown".into(),
-    }
-}
-
-/// Whether the card that authenticated a check-in is one of `cards`, bound
-/// to its resident, and valid then. `None`: accepted.
-fn check_card(
-    cards: &[Card],
-    resident: i64,
-    event: &Event,
-    check_in: &CheckIn,
-    at: Timestamp,
-) -> Option<(RejectReason, String)> {
-    match &check_in.auth {
-        Authentication::CardUid(proof) => {
-            let uid = proof.uid.as_bytes();
-            if !cards
-                .iter()
-                .any(|card| matches!(card, Card::Uid(bound) if bound[..] == uid[..]))
-            {
-                return Some((
-                    RejectReason::UnknownCard,
-                    format!("card {} is not bound to resident {resident}", proof.uid),
-                ));
-            }
-        }
-        Authentication::Jpki(proof) => {
-            let bound = cards.iter().find_map(|card| match card {
-                Card::Jpki {
-                    fingerprint,
-                    not_before,
-                    not_after,
-                    public_key,
-                } if fingerprint[..] == proof.cert_fingerprint.0[..] => {
-                    Some((*not_before, *not_after, public_key))
-                }
-                _ => None,
-            });
-            let Some((not_before, not_after, public_key)) = bound else {
-                return Some((
-                    RejectReason::UnknownCard,
-                    format!(
-                        "certificate {} is not bound to resident {resident}",
-                        proof.cert_fingerprint
-                    ),
-                ));
-            };
-            let verified = public_key.as_ref().is_some_and(|key| {
-                crate::jpki::verify_check_in(
-                    key,
-                    event.id,
-                    &event.recorded_at,
-                    check_in,
-                    &proof.signature,
-                )
-            });
-            if !verified {
-                return Some((
-                    RejectReason::BadSignature,
-                    format!(
-                        "the signature does not verify with certificate {}: the check-in was altered or not signed by that card",
-                        proof.cert_fingerprint
-                    ),
-                ));
-            }
-            let at = ms(at);
-            if not_before.is_some_and(|t| at < t) || not_after.is_some_and(|t| at > t) {
-                return Some((
-                    RejectReason::CertificateExpired,
-                    format!(
-                        "certificate {} was not valid at the check-in's time",
-                        proof.cert_fingerprint
-                    ),
-                ));
-            }
-        }
-    }
-    None
 }
 
 #[allow(clippy::too_many_arguments)]

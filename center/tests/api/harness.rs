@@ -7,7 +7,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use mimamori_center::clock::ManualClock;
 use mimamori_center::config::Config;
-use mimamori_center::store::{Store, admin};
+use mimamori_center::store::{Store, admin, children, stations};
 use mimamori_protocol::*;
 use serde_json::{Value, json};
 
@@ -177,4 +177,106 @@ pub(crate) fn temp() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_path_buf();
     (dir, path)
+}
+
+/// Registers a tap station through the admin functions the CLI uses;
+/// returns its token.
+pub(crate) fn station(
+    dir: &Path,
+    device: &str,
+    place: &str,
+    kind: StationKind,
+    now: Timestamp,
+) -> String {
+    let mut store = Store::open(&config(dir).database_path()).unwrap();
+    store
+        .transaction(|c| {
+            stations::add_station(
+                c,
+                &stations::NewStation {
+                    device_id: device.into(),
+                    place: place.into(),
+                    kind,
+                    district: "東町".into(),
+                },
+                "test",
+                now,
+            )
+        })
+        .unwrap()
+}
+
+/// Registers a child with a card's UID; returns their id.
+pub(crate) fn child(dir: &Path, name: &str, kana: &str, uid: &str, now: Timestamp) -> i64 {
+    let mut store = Store::open(&config(dir).database_path()).unwrap();
+    store
+        .transaction(|c| {
+            let id = children::add_child(
+                c,
+                &children::NewChild {
+                    name: name.into(),
+                    kana: kana.into(),
+                    district: "東町".into(),
+                    school: "南部小学校".into(),
+                    birth_date: None,
+                },
+                "test",
+                now,
+            )?;
+            let uid: CardUid = uid.parse().unwrap();
+            children::bind_child_card(c, id, children::ChildCard::Uid(&uid), "test", now)?;
+            Ok(id)
+        })
+        .unwrap()
+}
+
+/// Adds a guardian to a child (consent given on `consent_on`, if any);
+/// returns their id and unsubscribe token.
+pub(crate) fn guardian(
+    dir: &Path,
+    child: i64,
+    email: &str,
+    policy: &str,
+    consent_on: Option<&str>,
+    now: Timestamp,
+) -> (i64, String) {
+    let mut store = Store::open(&config(dir).database_path()).unwrap();
+    store
+        .transaction(|c| {
+            let id = children::add_guardian(
+                c,
+                &children::NewGuardian {
+                    child,
+                    name: format!("保護者 {email}"),
+                    email: email.into(),
+                    relation: "母".into(),
+                    policy: policy.parse().unwrap(),
+                    consent_on: consent_on.map(|d| d.parse().unwrap()),
+                },
+                "test",
+                now,
+            )?;
+            let token = c.query_row(
+                "SELECT unsubscribe_token FROM guardians WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )?;
+            Ok((id, token))
+        })
+        .unwrap()
+}
+
+pub(crate) fn tap_event(id: &str, seq: u64, uid: &str, recorded_at: &str) -> Value {
+    json!({
+        "id": id,
+        "recorded_at": recorded_at,
+        "boot_id": "6d1c9e3a-0d7f-4a59-9b3e-2f4f7b0c1a22",
+        "seq": seq,
+        "body": {"type": "tap", "card": {"method": "card_uid", "uid": uid}}
+    })
+}
+
+/// A protocol 1.1 request, as stations send them.
+pub(crate) fn station_request(device: &str, sent_at: &str, events: Vec<Value>) -> Value {
+    json!({"protocol": "1.1", "device_id": device, "sent_at": sent_at, "events": events})
 }

@@ -80,7 +80,7 @@ async fn wait_outbox(dir: &Path, what: &str, pred: impl Fn(&[outbox::OutboxRow])
     panic!("{what}: outbox is {:#?}", outbox_rows(dir, false));
 }
 
-fn parse(received: &Received) -> mail_parser::Message<'_> {
+pub(crate) fn parse(received: &Received) -> mail_parser::Message<'_> {
     MessageParser::default().parse(&received.data).unwrap()
 }
 

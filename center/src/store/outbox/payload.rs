@@ -191,6 +191,28 @@ pub enum Payload {
     NurseEscalation(NurseFacts),
     /// The morning summary of a district's unresolved alerts, to a nurse.
     NurseSummary(SummaryFacts),
+    /// A child's tap at a station, to a guardian.
+    GuardianTap {
+        /// Who gets it.
+        guardian: GuardianFacts,
+        /// The child's name.
+        child_name: String,
+        /// The station's place.
+        place: String,
+        /// When the card was tapped.
+        at: Timestamp,
+    },
+}
+
+/// A child's guardian as a message needs them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuardianFacts {
+    /// 「山田 良子」.
+    pub name: String,
+    /// Where the mail goes.
+    pub email: String,
+    /// Their unsubscribe token.
+    pub unsubscribe_token: String,
 }
 
 /// A district's unresolved alerts as a nurse's morning summary needs them.
@@ -265,6 +287,7 @@ impl Payload {
             Payload::NurseAlert(_) => "nurse_alert",
             Payload::NurseEscalation(_) => "nurse_escalation",
             Payload::NurseSummary(_) => "nurse_summary",
+            Payload::GuardianTap { .. } => "guardian_tap",
         }
     }
 
@@ -276,6 +299,7 @@ impl Payload {
             | Payload::FamilyConcern { contact, .. } => &contact.email,
             Payload::NurseAlert(n) | Payload::NurseEscalation(n) => &n.email,
             Payload::NurseSummary(s) => &s.email,
+            Payload::GuardianTap { guardian, .. } => &guardian.email,
         }
     }
 }
@@ -325,6 +349,22 @@ impl Pending {
             call_requested: c.call_requested,
         };
         match &self.payload {
+            Payload::GuardianTap {
+                guardian,
+                child_name,
+                place,
+                at,
+            } => mail::compose_guardian_tap(
+                settings,
+                &stamp,
+                &mail::GuardianTap {
+                    guardian: NamedAddress::new(&guardian.name, &guardian.email),
+                    unsubscribe_token: guardian.unsubscribe_token.clone(),
+                    child_name: child_name.clone(),
+                    place: place.clone(),
+                    at: *at,
+                },
+            ),
             Payload::FamilyDigest {
                 contact: c,
                 resident_name,
