@@ -162,6 +162,95 @@ pub fn compose_guardian_tap(
     )
 }
 
+/// Someone who hears of a shelter arrival: a child's guardian, or a
+/// resident's family contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArrivalRecipient {
+    /// Their id (a guardian's or a family contact's).
+    pub id: i64,
+    /// A guardian's tap policy; `None` for a family contact.
+    pub policy: Option<GuardianPolicy>,
+    /// For a guardian: consent to mail recorded. Family contacts: true.
+    pub consented: bool,
+    /// Unsubscribed.
+    pub unsubscribed: bool,
+    /// Removed.
+    pub removed: bool,
+}
+
+/// Who is told of a person's arrival at a shelter during an incident:
+/// everyone who may get mail about them, except a guardian who chose no
+/// tap mail at all. Arrivals are news whatever the guardian's daily
+/// policy (every tap or the first of the day): they are mailed once per
+/// shelter per incident.
+pub fn arrival_recipients(recipients: &[ArrivalRecipient]) -> Vec<i64> {
+    recipients
+        .iter()
+        .filter(|r| r.consented && !r.unsubscribed && !r.removed)
+        .filter(|r| r.policy != Some(GuardianPolicy::None))
+        .map(|r| r.id)
+        .collect()
+}
+
+/// A person confirmed at a shelter, for one recipient.
+#[derive(Debug, Clone)]
+pub struct ShelterArrival {
+    /// Who gets it.
+    pub to: NamedAddress,
+    /// Their unsubscribe token.
+    pub unsubscribe_token: String,
+    /// Who arrived.
+    pub person_name: String,
+    /// The shelter.
+    pub place: String,
+    /// The incident, e.g. 台風10号.
+    pub incident: String,
+    /// When the card was tapped there.
+    pub at: Timestamp,
+}
+
+/// 「山田 花子さんが 南部中学校体育館 で確認されました」.
+pub fn compose_shelter_arrival(
+    settings: &MailSettings,
+    stamp: &MessageStamp,
+    mail: &ShelterArrival,
+) -> Result<Message, MailError> {
+    let tz = &settings.time_zone;
+    let person = one_line(&mail.person_name);
+    let place = one_line(&mail.place);
+    let subject = format!("{person}さんが {place} で確認されました");
+    check_url("public_url", &settings.public_url)?;
+    check_token(&mail.unsubscribe_token)?;
+    let unsubscribe = unsubscribe_url(settings, &mail.unsubscribe_token);
+    let view = TapView {
+        greeting: format!("{} 様", one_line(&mail.to.name)),
+        lead: format!(
+            "{subject}。{}の避難所で、ご本人のカードがタッチされました。",
+            one_line(&mail.incident)
+        ),
+        rows: vec![
+            Row::new("お名前", person),
+            Row::new("避難所", place),
+            Row::new("確認の時刻", datetime_ja(mail.at, tz)),
+        ],
+        subject,
+        footer: Footer::new(settings, Some(unsubscribe.clone())),
+    };
+    let text = render("mail/guardian_tap.txt", &TapText { v: &view })?;
+    let html = render("mail/guardian_tap.html", &TapHtml { v: &view })?;
+    assemble(
+        settings,
+        stamp,
+        Draft {
+            to: &mail.to,
+            subject: view.subject,
+            text,
+            html,
+            unsubscribe_url: Some(unsubscribe),
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,5 +285,25 @@ mod tests {
         let mut removed = guardian(3, GuardianPolicy::FirstOfDay);
         removed.removed = true;
         assert!(guardians_to_mail(&[no_consent, stopped, removed], false).is_empty());
+    }
+
+    #[test]
+    fn arrivals_go_to_all_who_may_hear_but_those_who_chose_none() {
+        let r = |id, policy, consented, unsubscribed| ArrivalRecipient {
+            id,
+            policy,
+            consented,
+            unsubscribed,
+            removed: false,
+        };
+        let all = [
+            r(1, Some(GuardianPolicy::EveryTap), true, false),
+            r(2, Some(GuardianPolicy::FirstOfDay), true, false),
+            r(3, Some(GuardianPolicy::None), true, false),
+            r(4, Some(GuardianPolicy::EveryTap), false, false),
+            r(5, None, true, false),
+            r(6, None, true, true),
+        ];
+        assert_eq!(arrival_recipients(&all), [1, 2, 5]);
     }
 }

@@ -86,7 +86,8 @@ pub use family::{
 };
 pub use grouped::{FamilyCheckIns, NurseAlerts, compose_family_checkins, compose_nurse_alerts};
 pub use guardian::{
-    GuardianPolicy, GuardianState, GuardianTap, compose_guardian_tap, guardians_to_mail,
+    ArrivalRecipient, GuardianPolicy, GuardianState, GuardianTap, ShelterArrival,
+    arrival_recipients, compose_guardian_tap, compose_shelter_arrival, guardians_to_mail,
 };
 pub use nurse::{
     AlertFacts, NurseAlert, NurseSummary, SummaryAlert, compose_nurse_alert,

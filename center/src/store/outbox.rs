@@ -358,6 +358,31 @@ pub(crate) fn enqueue_guardian(
     Ok(conn.last_insert_rowid())
 }
 
+/// Enqueues a message about `resident` to family contact `contact`.
+pub(crate) fn enqueue_contact(
+    conn: &Connection,
+    contact: i64,
+    resident: i64,
+    payload: &Payload,
+    now: Timestamp,
+) -> Result<i64> {
+    let json = serde_json::to_string(payload)
+        .map_err(|e| StoreError::Invalid(format!("outbox payload: {e}")))?;
+    conn.prepare_cached(
+        "INSERT INTO outbox (kind, recipient, contact_id, resident_id, payload, created_at, next_attempt_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+    )?
+    .execute(params![
+        payload.kind(),
+        payload.recipient(),
+        contact,
+        resident,
+        json,
+        ms(now)
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
 /// The rows due at `now` (pending, next attempt reached), oldest due first.
 pub fn due(conn: &Connection, now: Timestamp, limit: usize) -> Result<Vec<Pending>> {
     let rows = conn

@@ -315,6 +315,7 @@ fn store_event(
                         event_id: id,
                         station: the_box.id,
                         place: &station.place,
+                        kind: station.kind,
                         tapper,
                         at: corrected,
                     },

@@ -12,7 +12,9 @@ use rusqlite::{Connection, OptionalExtension as _, params};
 use super::outbox::{self, GuardianFacts, Payload};
 use super::{Result, StoreError, ms};
 use crate::config::Config;
-use crate::mail::{GuardianPolicy, GuardianState, guardians_to_mail};
+use crate::mail::{
+    ArrivalRecipient, GuardianPolicy, GuardianState, arrival_recipients, guardians_to_mail,
+};
 
 /// Who a tapped card belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +67,9 @@ pub(crate) struct NewTap<'a> {
     pub(crate) station: i64,
     /// The station's place, for the mail.
     pub(crate) place: &'a str,
+    /// What kind of place: at a shelter during an incident a tap is an
+    /// arrival.
+    pub(crate) kind: StationKind,
     /// Whose card.
     pub(crate) tapper: Tapper,
     /// When, corrected for the station's clock.
@@ -106,12 +111,120 @@ pub(crate) fn store_tap(
         ms(tap.at),
         day
     ])?;
-    match child {
-        Some(child) if config.mail.is_some() => {
-            enqueue_guardians(conn, child, tap, tapped_here_today, now)
-        }
-        _ => Ok(Vec::new()),
+    if config.mail.is_none() {
+        return Ok(Vec::new());
     }
+    // At a shelter during an incident the arrival mail says it all.
+    if tap.kind == StationKind::Shelter {
+        if let Some(incident) = incident_at(conn, tap.at)? {
+            return enqueue_arrival(conn, tap, &incident, now);
+        }
+    }
+    match child {
+        Some(child) => enqueue_guardians(conn, child, tap, tapped_here_today, now),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The incident open at `at`: its name and opening.
+fn incident_at(conn: &Connection, at: Timestamp) -> Result<Option<(String, i64)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT name, opened_at FROM incidents
+              WHERE opened_at <= ?1 AND (closed_at IS NULL OR closed_at >= ?1)
+              ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row([ms(at)], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?)
+}
+
+/// At a shelter during an incident, the first tap of a person there is an
+/// arrival: their guardians or family hear 「…さんが …で確認されました」.
+fn enqueue_arrival(
+    conn: &Connection,
+    tap: &NewTap<'_>,
+    (incident, opened_at): &(String, i64),
+    now: Timestamp,
+) -> Result<Vec<i64>> {
+    let opened_at = *opened_at;
+    let (column, person) = match tap.tapper {
+        Tapper::Child(c) => ("child_id", c),
+        Tapper::Resident(r) => ("resident_id", r),
+    };
+    // This tap is stored already: an earlier one here during the incident?
+    let earlier: i64 = conn
+        .prepare_cached(&format!(
+            "SELECT count(*) FROM taps WHERE {column} = ?1 AND station_id = ?2 AND at >= ?3 AND at < ?4"
+        ))?
+        .query_row(params![person, tap.station, opened_at, ms(tap.at)], |row| {
+            row.get(0)
+        })?;
+    if earlier > 0 {
+        return Ok(Vec::new());
+    }
+    let (person_name, sql) = match tap.tapper {
+        Tapper::Child(c) => (
+            conn.prepare_cached("SELECT name FROM children WHERE id = ?1")?
+                .query_row([c], |row| row.get::<_, String>(0))?,
+            "SELECT id, policy, consent_on IS NOT NULL, unsubscribed_at IS NOT NULL, removed_at IS NOT NULL,
+                    name, email, unsubscribe_token
+               FROM guardians WHERE child_id = ?1 ORDER BY id",
+        ),
+        Tapper::Resident(r) => (
+            conn.prepare_cached("SELECT name FROM residents WHERE id = ?1")?
+                .query_row([r], |row| row.get::<_, String>(0))?,
+            "SELECT id, NULL, 1, unsubscribed_at IS NOT NULL, removed_at IS NOT NULL,
+                    name, email, unsubscribe_token
+               FROM family_contacts WHERE resident_id = ?1 AND unsubscribe_token IS NOT NULL ORDER BY id",
+        ),
+    };
+    let mut recipients = Vec::new();
+    let mut facts = HashMap::new();
+    let mut statement = conn.prepare_cached(sql)?;
+    let mut rows = statement.query([person])?;
+    while let Some(row) = rows.next()? {
+        let id: i64 = row.get(0)?;
+        let policy = row
+            .get::<_, Option<String>>(1)?
+            .map(|p| {
+                p.parse::<GuardianPolicy>()
+                    .map_err(|e| StoreError::Invalid(format!("guardian {id}: stored policy: {e}")))
+            })
+            .transpose()?;
+        recipients.push(ArrivalRecipient {
+            id,
+            policy,
+            consented: row.get(2)?,
+            unsubscribed: row.get(3)?,
+            removed: row.get(4)?,
+        });
+        facts.insert(
+            id,
+            GuardianFacts {
+                name: row.get(5)?,
+                email: row.get(6)?,
+                unsubscribe_token: row.get(7)?,
+            },
+        );
+    }
+    let mut ids = Vec::new();
+    for id in arrival_recipients(&recipients) {
+        let Some(to) = facts.remove(&id) else {
+            continue;
+        };
+        let payload = Payload::ShelterArrival {
+            to,
+            person_name: person_name.clone(),
+            place: tap.place.to_owned(),
+            incident: incident.to_owned(),
+            at: tap.at,
+        };
+        ids.push(match tap.tapper {
+            Tapper::Child(_) => outbox::enqueue_guardian(conn, id, &payload, now)?,
+            Tapper::Resident(r) => outbox::enqueue_contact(conn, id, r, &payload, now)?,
+        });
+    }
+    Ok(ids)
 }
 
 fn enqueue_guardians(

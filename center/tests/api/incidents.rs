@@ -4,7 +4,6 @@
 //! the disaster headquarters, and every look and record is audited. In
 //! headless Chromium the page is looked at on a PC and on a phone.
 
-use jiff::Timestamp;
 use mimamori_center::store::Store;
 use mimamori_center::store::people::Role;
 use mimamori_hw_tests::browser::Browser;
@@ -13,35 +12,28 @@ use serde_json::json;
 use crate::harness::*;
 use crate::web::*;
 
-/// A shelter station with a tap of `resident` at `at`, written as the tap
-/// path stores them.
-fn shelter_tap(dir: &std::path::Path, place: &str, resident: i64, at: Timestamp, n: u8) {
-    let store = Store::open(&config(dir).database_path()).unwrap();
-    let c = store.connection();
-    let device = format!("shelter-{n}");
-    c.execute(
-        "INSERT INTO boxes (device_id, token_hash, created_at) VALUES (?1, randomblob(32), 0)",
-        [&device],
-    )
-    .unwrap();
-    let station = c.last_insert_rowid();
-    c.execute(
-        "INSERT INTO stations (box_id, place, kind, district, created_at) VALUES (?1, ?2, 'shelter', '東町', 0)",
-        rusqlite::params![station, place],
-    )
-    .unwrap();
-    let id = uuid::Uuid::now_v7();
-    c.execute(
-        "INSERT INTO events (id, box_id, resident_id, kind, recorded_at, boot_id, seq, received_at, corrected_at, body)
-         VALUES (?1, ?2, NULL, 'tap', '', randomblob(16), 1, ?3, ?3, '{}')",
-        rusqlite::params![id.as_bytes().as_slice(), station, at.as_millisecond()],
-    )
-    .unwrap();
-    c.execute(
-        "INSERT INTO taps (event_id, station_id, resident_id, at, local_date) VALUES (?1, ?2, ?3, ?4, '2026-12-07')",
-        rusqlite::params![id.as_bytes().as_slice(), station, resident, at.as_millisecond()],
-    )
-    .unwrap();
+/// Binds a trial card to `resident`.
+fn bind(dir: &std::path::Path, resident: i64, uid: &str) {
+    let mut store = Store::open(&config(dir).database_path()).unwrap();
+    store
+        .transaction(|c| {
+            mimamori_center::store::admin::bind_uid(
+                c,
+                resident,
+                &uid.parse().unwrap(),
+                at("2026-12-01T00:00:00Z"),
+            )
+        })
+        .unwrap();
+}
+
+/// A tap of the card `uid` at the station, synced over HTTP.
+async fn tap(center: &Center, token: &str, device: &str, uid: &str, seq: u64, recorded: &str) {
+    let id = uuid::Uuid::now_v7().to_string();
+    let body = station_request(device, recorded, vec![tap_event(&id, seq, uid, recorded)]);
+    let (status, response) = center.sync(token, &body).await;
+    assert_eq!(status, 200, "{response}");
+    assert_eq!(response["acked"].as_array().unwrap().len(), 1, "{response}");
 }
 
 #[tokio::test]
@@ -60,6 +52,14 @@ async fn the_safety_list_confirms_by_check_in_shelter_and_phone_call() {
     staff(&dir, "kita", "北 保健師", Role::Nurse, &["北町"], before);
     let home = household(&dir, "nanbu-0101", "04A1B2C3", before);
     let sheltered = resident_in(&dir, "佐藤 和子", "さとう かずこ", "東町", before);
+    bind(&dir, sheltered, "04CAFE01");
+    let shelter = station(
+        &dir,
+        "shelter-1",
+        "南部中学校体育館",
+        mimamori_protocol::StationKind::Shelter,
+        before,
+    );
     let phoned = resident_in(&dir, "鈴木 一郎", "すずき いちろう", "東町", before);
     let silent = resident_in(&dir, "高橋 トメ", "たかはし とめ", "東町", before);
     let north = resident_in(&dir, "北村 清", "きたむら きよし", "北町", before);
@@ -110,13 +110,15 @@ async fn the_safety_list_confirms_by_check_in_shelter_and_phone_call() {
         )
         .await;
     assert_eq!(status, 200);
-    shelter_tap(
-        &dir,
-        "南部中学校体育館",
-        sheltered,
-        at("2026-12-07T00:07:00Z"),
+    tap(
+        &center,
+        &shelter,
+        "shelter-1",
+        "04CAFE01",
         1,
-    );
+        "2026-12-07T09:07:00+09:00",
+    )
+    .await;
 
     // The nurse of 東町: the silent ones first, her districts only.
     clock.set(at("2026-12-07T00:10:00Z"));
@@ -126,10 +128,11 @@ async fn the_safety_list_confirms_by_check_in_shelter_and_phone_call() {
     assert_eq!(page.status, 200);
     let text = page.text();
     assert!(!text.contains("北村 清"), "another district: {text}");
+    let list = &text[text.find("id=\"safety\"").unwrap()..];
     let order: Vec<usize> = ["高橋 トメ", "鈴木 一郎", "山田 花子", "佐藤 和子"]
         .iter()
         .map(|name| {
-            text.find(&format!("<strong>{name}</strong>"))
+            list.find(&format!("<strong>{name}</strong>"))
                 .unwrap_or_else(|| panic!("{name} in {text}"))
         })
         .collect();
@@ -260,6 +263,14 @@ async fn the_incident_page_reads_on_a_pc_and_a_phone() {
         before,
     );
     let sheltered = resident_in(&dir, "佐藤 和子", "さとう かずこ", "東町", before);
+    bind(&dir, sheltered, "04CAFE01");
+    let shelter = station(
+        &dir,
+        "shelter-1",
+        "南部中学校体育館",
+        mimamori_protocol::StationKind::Shelter,
+        before,
+    );
     resident_in(&dir, "高橋 トメ", "たかはし とめ", "東町", before);
     let (center, clock) = start(&dir, at("2026-12-07T00:00:00Z")).await;
     {
@@ -275,13 +286,16 @@ async fn the_incident_page_reads_on_a_pc_and_a_phone() {
             })
             .unwrap();
     }
-    shelter_tap(
-        &dir,
-        "南部中学校体育館",
-        sheltered,
-        at("2026-12-07T01:30:00Z"),
+    clock.set(at("2026-12-07T01:30:00Z"));
+    tap(
+        &center,
+        &shelter,
+        "shelter-1",
+        "04CAFE01",
         1,
-    );
+        "2026-12-07T10:30:00+09:00",
+    )
+    .await;
     clock.set(at("2026-12-07T02:00:00Z"));
 
     let browser = Browser::start().await;
@@ -321,5 +335,190 @@ async fn the_incident_page_reads_on_a_pc_and_a_phone() {
     // Recorded with the keyboard's form as a nurse would on her phone.
     browser.click("#safety button").await;
     browser.wait_for("さんの確認を記録しました").await;
+    center.stop().await;
+}
+
+#[tokio::test]
+async fn an_arrival_at_a_shelter_is_mailed_once_to_family_and_guardians() {
+    use crate::smtp::Smtp;
+    let (_tmp, dir) = temp();
+    let before = at("2026-12-06T00:00:00Z");
+    let smtp = Smtp::up();
+    let home = household(&dir, "nanbu-0101", "04A1B2C3", before);
+    {
+        let mut store = Store::open(&config(&dir).database_path()).unwrap();
+        store
+            .transaction(|c| {
+                mimamori_center::store::people::add_family(
+                    c,
+                    home.resident,
+                    "山田 恵子",
+                    "keiko@example.jp",
+                    "長女",
+                    mimamori_center::store::people::FamilyPolicy::ConcernsOnly,
+                    before,
+                )
+            })
+            .unwrap();
+    }
+    let yui = child(&dir, "田中 ゆい", "たなか ゆい", "04AA0021", before);
+    guardian(
+        &dir,
+        yui,
+        "mother@example.jp",
+        "first_of_day",
+        Some("2026-12-01"),
+        before,
+    );
+    guardian(
+        &dir,
+        yui,
+        "quiet@example.jp",
+        "none",
+        Some("2026-12-01"),
+        before,
+    );
+    let shelter = station(
+        &dir,
+        "shelter-1",
+        "南部中学校体育館",
+        mimamori_protocol::StationKind::Shelter,
+        before,
+    );
+    let clock = std::sync::Arc::new(mimamori_center::clock::ManualClock::new(at(
+        "2026-12-07T00:00:00Z",
+    )));
+    let center = Center::start_with(crate::mail::mail_config(&dir, smtp.port), clock.clone()).await;
+
+    // Before the incident a tap at the shelter is a child's tap like any.
+    tap(
+        &center,
+        &shelter,
+        "shelter-1",
+        "04AA0021",
+        1,
+        "2026-12-07T09:00:00+09:00",
+    )
+    .await;
+    smtp.wait_for(1).await;
+    assert_eq!(
+        crate::mail::parse(&smtp.received()[0]).subject(),
+        Some("田中 ゆいさんが 南部中学校体育館 に 9:00 にタッチしました")
+    );
+
+    {
+        let mut store = Store::open(&config(&dir).database_path()).unwrap();
+        store
+            .transaction(|c| {
+                mimamori_center::store::incidents::open(
+                    c,
+                    "台風10号",
+                    "管理 太郎",
+                    at("2026-12-07T01:00:00Z"),
+                )
+            })
+            .unwrap();
+    }
+    clock.set(at("2026-12-07T02:00:00Z"));
+    tap(
+        &center,
+        &shelter,
+        "shelter-1",
+        "04AA0021",
+        2,
+        "2026-12-07T11:00:00+09:00",
+    )
+    .await;
+    tap(
+        &center,
+        &shelter,
+        "shelter-1",
+        "04A1B2C3",
+        3,
+        "2026-12-07T11:00:30+09:00",
+    )
+    .await;
+    // Tapped again an hour later: no second arrival.
+    clock.set(at("2026-12-07T03:00:00Z"));
+    tap(
+        &center,
+        &shelter,
+        "shelter-1",
+        "04AA0021",
+        4,
+        "2026-12-07T12:00:00+09:00",
+    )
+    .await;
+    tap(
+        &center,
+        &shelter,
+        "shelter-1",
+        "04A1B2C3",
+        5,
+        "2026-12-07T12:00:30+09:00",
+    )
+    .await;
+    smtp.wait_for(4).await;
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let received = smtp.received();
+    let subjects: Vec<String> = received
+        .iter()
+        .map(|r| {
+            crate::mail::parse(r)
+                .subject()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    // (The silent home box's family concern mail comes too; not ours.)
+    assert_eq!(
+        subjects
+            .iter()
+            .filter(|s| s.contains("南部中学校体育館"))
+            .count(),
+        3,
+        "one tap mail, two arrivals: {subjects:?}"
+    );
+    let to = |address: &str| {
+        received
+            .iter()
+            .filter(|r| r.to.iter().any(|t| t.contains(address)))
+            .map(crate::mail::parse)
+            .map(|m| m.subject().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        to("mother@"),
+        [
+            "田中 ゆいさんが 南部中学校体育館 に 9:00 にタッチしました",
+            "田中 ゆいさんが 南部中学校体育館 で確認されました"
+        ]
+    );
+    assert!(to("quiet@").is_empty(), "chose no mail");
+    let keiko = to("keiko@");
+    assert_eq!(
+        keiko
+            .iter()
+            .filter(|s| s.contains("避難所") || s.contains("体育館"))
+            .collect::<Vec<_>>(),
+        ["山田 花子さんが 南部中学校体育館 で確認されました"]
+    );
+    let arrival = crate::mail::parse(
+        received
+            .iter()
+            .find(|r| {
+                r.to.iter().any(|t| t.contains("keiko@"))
+                    && crate::mail::parse(r)
+                        .subject()
+                        .is_some_and(|s| s.contains("体育館"))
+            })
+            .unwrap(),
+    );
+    let text = arrival.body_text(0).unwrap();
+    assert!(
+        text.contains("台風10号") && text.contains("11:00"),
+        "{text}"
+    );
+    assert!(arrival.header_raw("List-Unsubscribe").is_some());
     center.stop().await;
 }

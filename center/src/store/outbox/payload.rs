@@ -202,6 +202,20 @@ pub enum Payload {
         /// When the card was tapped.
         at: Timestamp,
     },
+    /// A person confirmed at a shelter during an incident, to a guardian
+    /// or a family contact.
+    ShelterArrival {
+        /// Who gets it (a guardian, or a family contact: the same facts).
+        to: GuardianFacts,
+        /// Who arrived.
+        person_name: String,
+        /// The shelter.
+        place: String,
+        /// The incident's name.
+        incident: String,
+        /// When the card was tapped.
+        at: Timestamp,
+    },
 }
 
 /// A child's guardian as a message needs them.
@@ -288,6 +302,7 @@ impl Payload {
             Payload::NurseEscalation(_) => "nurse_escalation",
             Payload::NurseSummary(_) => "nurse_summary",
             Payload::GuardianTap { .. } => "guardian_tap",
+            Payload::ShelterArrival { .. } => "shelter_arrival",
         }
     }
 
@@ -300,6 +315,7 @@ impl Payload {
             Payload::NurseAlert(n) | Payload::NurseEscalation(n) => &n.email,
             Payload::NurseSummary(s) => &s.email,
             Payload::GuardianTap { guardian, .. } => &guardian.email,
+            Payload::ShelterArrival { to, .. } => &to.email,
         }
     }
 }
@@ -349,6 +365,24 @@ impl Pending {
             call_requested: c.call_requested,
         };
         match &self.payload {
+            Payload::ShelterArrival {
+                to,
+                person_name,
+                place,
+                incident,
+                at,
+            } => mail::compose_shelter_arrival(
+                settings,
+                &stamp,
+                &mail::ShelterArrival {
+                    to: NamedAddress::new(&to.name, &to.email),
+                    unsubscribe_token: to.unsubscribe_token.clone(),
+                    person_name: person_name.clone(),
+                    place: place.clone(),
+                    incident: incident.clone(),
+                    at: *at,
+                },
+            ),
             Payload::GuardianTap {
                 guardian,
                 child_name,
