@@ -65,7 +65,7 @@ pub(super) fn run(
             println!("closed incident {} ({})", incident.id, incident.name);
         }
         IncidentCommand::List { json } => {
-            let list = store.transaction(|conn| incidents::list(conn))?;
+            let list = store.transaction(incidents::list)?;
             if json {
                 return print_json(&list);
             }

@@ -344,9 +344,11 @@ pub fn shelters(conn: &Connection, incident: &Incident, now: Timestamp) -> Resul
             ))
         })?
         .collect::<rusqlite::Result<_>>()?;
-    // Per person: the latest shelter, and the first tap there.
-    let mut whereabouts: HashMap<(Option<i64>, Option<i64>), (i64, i64, String, String)> =
-        HashMap::new();
+    // Per person (child, resident): the latest shelter, the first tap
+    // there, name and district.
+    type Person = (Option<i64>, Option<i64>);
+    type Whereabouts = (i64, i64, String, String);
+    let mut whereabouts: HashMap<Person, Whereabouts> = HashMap::new();
     for row in conn
         .prepare_cached(
             "SELECT t.station_id, t.child_id, t.resident_id, t.at,
