@@ -1,6 +1,8 @@
 //! Dashboard benchmark: with 100,000 residents and 1,000 open alerts (each
 //! alerted resident with 90 days of check-ins), the time to answer the alert
-//! queue, a resident page over 90 days and the residents list, over HTTP
+//! queue, a resident page over 90 days, the residents list, and during an
+//! incident (2,000 residents tapped at five shelters, 1,000 checked by
+//! nurses) the safety list page and its CSV of everyone, over HTTP
 //! on 127.0.0.1 from a center served in this process (SQLite file, the
 //! writer thread, templates and SVG charts included).
 //!
@@ -97,6 +99,43 @@ fn populate(config: &Config, residents: i64, alerts: i64, now: jiff::Timestamp) 
                     ])?;
                 }
             }
+            // An incident six hours old: five shelters, every 50th resident
+            // tapped at one, every 100th phoned by a nurse.
+            c.execute(
+                "INSERT INTO incidents (name, opened_at, opened_by) VALUES ('台風10号', ?1, 'bench')",
+                [now_ms - 6 * 3_600_000],
+            )?;
+            let mut shelters = Vec::new();
+            for n in 0..5 {
+                admin::add_box(c, &format!("bench-shelter-{n}"), "shelter", now)?;
+                let id = c.last_insert_rowid();
+                c.execute(
+                    "INSERT INTO stations (box_id, place, kind, district, created_at) VALUES (?1, ?2, 'shelter', '地区0', 0)",
+                    params![id, format!("避難所 {n}")],
+                )?;
+                shelters.push(id);
+            }
+            let mut tap_event = c.prepare(
+                "INSERT INTO events (id, box_id, kind, recorded_at, boot_id, seq, received_at, corrected_at, body)
+                 VALUES (?1, ?2, 'tap', '', x'00', ?3, ?4, ?4, '{}')",
+            )?;
+            let mut tap = c.prepare(
+                "INSERT INTO taps (event_id, station_id, resident_id, at, local_date) VALUES (?1, ?2, ?3, ?4, '2026-12-04')",
+            )?;
+            let mut check = c.prepare(
+                "INSERT INTO safety_checks (incident_id, resident_id, outcome, at, login) VALUES (1, ?1, 'phone_safe', ?2, 'nurse')",
+            )?;
+            for r in (1..=residents).step_by(50) {
+                seq += 1;
+                let at = now_ms - (r % 300) * 60_000;
+                let id = uuid::Uuid::new_v4();
+                let station = shelters[(r % 5) as usize];
+                tap_event.execute(params![id.as_bytes().as_slice(), station, seq, at])?;
+                tap.execute(params![id.as_bytes().as_slice(), station, r, at])?;
+            }
+            for r in (7..=residents).step_by(100) {
+                check.execute(params![r, now_ms - (r % 300) * 60_000])?;
+            }
             Ok(())
         })
         .unwrap();
@@ -175,6 +214,14 @@ fn main() {
                 format!("/dashboard/residents/{resident}?days=90"),
             ),
             ("residents list", "/dashboard/residents".to_owned()),
+            (
+                "safety list (incident)",
+                "/dashboard/incidents/1".to_owned(),
+            ),
+            (
+                "safety list CSV, all",
+                "/dashboard/incidents/1/safety.csv".to_owned(),
+            ),
         ] {
             let mut times = Vec::new();
             let mut bytes = 0;

@@ -10,11 +10,16 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::AsyncWriteExt as _;
 
 use mimamori_center::config::Config;
 use mimamori_center::store::{Store, admin};
 use mimamori_protocol::{CarePlan, MedicationSlot, VitalKind};
+
+#[path = "common/http.rs"]
+mod http;
+
+use http::{read_response, wait_ready};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mimamori-center");
 
@@ -324,55 +329,4 @@ impl Known {
         .collect();
         format!("{{{}}}", fields.join(","))
     }
-}
-
-/// Reads one HTTP/1.1 response with a Content-Length body; returns the
-/// status and the body.
-async fn read_response<'a>(
-    stream: &mut tokio::net::TcpStream,
-    buffer: &'a mut Vec<u8>,
-) -> (u16, &'a [u8]) {
-    buffer.clear();
-    let mut chunk = [0u8; 4096];
-    let (head, length) = loop {
-        let n = stream.read(&mut chunk).await.unwrap();
-        assert!(n > 0, "the center closed the connection");
-        buffer.extend_from_slice(&chunk[..n]);
-        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = std::str::from_utf8(&buffer[..end]).unwrap();
-            let length: usize = head
-                .lines()
-                .find_map(|l| {
-                    let (name, value) = l.split_once(':')?;
-                    name.eq_ignore_ascii_case("content-length")
-                        .then(|| value.trim().parse().ok())
-                        .flatten()
-                })
-                .expect("a Content-Length header");
-            break (end + 4, length);
-        }
-    };
-    while buffer.len() < head + length {
-        let n = stream.read(&mut chunk).await.unwrap();
-        assert!(n > 0, "the center closed the connection");
-        buffer.extend_from_slice(&chunk[..n]);
-    }
-    let status = std::str::from_utf8(&buffer[9..12])
-        .unwrap()
-        .parse()
-        .unwrap();
-    (status, &buffer[head..head + length])
-}
-
-async fn wait_ready(url: &str) {
-    for _ in 0..400 {
-        if reqwest::get(format!("{url}/healthz"))
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the center did not start");
 }

@@ -291,11 +291,7 @@ pub(crate) async fn page(
             }
         })
         .collect();
-    let mut judged: Vec<_> = rows
-        .into_iter()
-        .map(|r| (safety::assess(&r.facts, incident.opened_at), r))
-        .collect();
-    safety::rank(&mut judged, |(a, r)| (a.status, &r.risk));
+    let judged = judged(rows, &incident);
     let total = judged.len();
     let confirmed = judged
         .iter()
@@ -446,6 +442,19 @@ pub(crate) async fn check(
     }
 }
 
+/// The safety list judged and in the order nurses work through it.
+fn judged(
+    rows: Vec<incidents::SafetyRow>,
+    incident: &Incident,
+) -> Vec<(safety::Assessment, incidents::SafetyRow)> {
+    let mut judged: Vec<_> = rows
+        .into_iter()
+        .map(|r| (safety::assess(&r.facts, incident.opened_at), r))
+        .collect();
+    safety::rank(&mut judged, |(a, r)| (a.status, &r.risk));
+    judged
+}
+
 fn urlencoding(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
@@ -484,11 +493,7 @@ pub(crate) async fn export(
         return Err(PageError::NotFound);
     };
     let tz = &state.config.time_zone;
-    let mut judged: Vec<_> = rows
-        .into_iter()
-        .map(|r| (safety::assess(&r.facts, incident.opened_at), r))
-        .collect();
-    safety::rank(&mut judged, |(a, r)| (a.status, &r.risk));
+    let judged = judged(rows, &incident);
     let bytes = super::csv::to_csv(
         &[
             "利用者ID",

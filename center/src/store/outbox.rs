@@ -342,16 +342,29 @@ pub(crate) fn enqueue_guardian(
     payload: &Payload,
     now: Timestamp,
 ) -> Result<i64> {
+    enqueue_for(conn, (None, Some(guardian)), None, payload, now)
+}
+
+/// Enqueues `payload` to a (family contact, guardian), due at once.
+fn enqueue_for(
+    conn: &Connection,
+    (contact, guardian): (Option<i64>, Option<i64>),
+    resident: Option<i64>,
+    payload: &Payload,
+    now: Timestamp,
+) -> Result<i64> {
     let json = serde_json::to_string(payload)
         .map_err(|e| StoreError::Invalid(format!("outbox payload: {e}")))?;
     conn.prepare_cached(
-        "INSERT INTO outbox (kind, recipient, guardian_id, payload, created_at, next_attempt_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        "INSERT INTO outbox (kind, recipient, contact_id, guardian_id, resident_id, payload, created_at, next_attempt_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
     )?
     .execute(params![
         payload.kind(),
         payload.recipient(),
+        contact,
         guardian,
+        resident,
         json,
         ms(now)
     ])?;
@@ -366,21 +379,7 @@ pub(crate) fn enqueue_contact(
     payload: &Payload,
     now: Timestamp,
 ) -> Result<i64> {
-    let json = serde_json::to_string(payload)
-        .map_err(|e| StoreError::Invalid(format!("outbox payload: {e}")))?;
-    conn.prepare_cached(
-        "INSERT INTO outbox (kind, recipient, contact_id, resident_id, payload, created_at, next_attempt_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-    )?
-    .execute(params![
-        payload.kind(),
-        payload.recipient(),
-        contact,
-        resident,
-        json,
-        ms(now)
-    ])?;
-    Ok(conn.last_insert_rowid())
+    enqueue_for(conn, (Some(contact), None), Some(resident), payload, now)
 }
 
 /// The rows due at `now` (pending, next attempt reached), oldest due first.
