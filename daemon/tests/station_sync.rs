@@ -6,10 +6,10 @@
 #[path = "common/stub_center.rs"]
 mod stub_center;
 
-use stub_center::StubCenter;
 use mimamori_daemon::outbox::Outbox;
 use mimamori_daemon::sync::SyncClient;
 use mimamori_protocol::*;
+use stub_center::StubCenter;
 
 fn at(text: &str) -> Timestamp {
     text.parse().unwrap()

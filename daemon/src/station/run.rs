@@ -35,8 +35,10 @@ struct Parts {
     renderer: Renderer,
     shown: Option<Screen>,
     started: Instant,
-    /// When the card now in a reader was reported present, per reader.
-    inserted_at: std::collections::BTreeMap<String, Instant>,
+    /// For the card just identified: how long identifying took (from the
+    /// card reported present) and when the loop got it; logged once its
+    /// screen is drawn.
+    latency: Option<(Duration, Instant)>,
 }
 
 impl Parts {
@@ -80,7 +82,7 @@ pub async fn run_with(
         renderer: Renderer::system()?,
         shown: None,
         started: Instant::now(),
-        inserted_at: Default::default(),
+        latency: None,
     };
     let mut station = Station::new(Settings {
         repeat_window: settings.repeat_window,
@@ -186,30 +188,12 @@ fn on_input(
 
 /// A card report: to the state machine, and its effects carried out.
 fn on_card(report: CardReport, station: &mut Station, parts: &mut Parts) {
-    match &report {
-        CardReport::Inserted { reader } => {
-            parts.inserted_at.insert(reader.clone(), Instant::now());
-        }
-        CardReport::Removed { reader } | CardReport::ReaderDetached { reader } => {
-            parts.inserted_at.remove(reader);
-        }
-        _ => {}
+    if let CardReport::Identified { took, .. } = &report {
+        parts.latency = Some((*took, Instant::now()));
     }
-    let reader = match &report {
-        CardReport::Identified { reader, .. } => Some(reader.clone()),
-        _ => None,
-    };
     let now = parts.now();
     let effects = station.card(report, &now);
     carry_out(effects, station, parts, &now);
-    if let Some(started) = reader.and_then(|r| parts.inserted_at.get(&r).copied()) {
-        // The screen is drawn right after; this is the card-to-screen time
-        // but for the drawing.
-        tracing::info!(
-            card_to_screen_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "card handled"
-        );
-    }
 }
 
 /// Carries out the state machine's effects: a tap is committed to the
@@ -304,6 +288,13 @@ fn draw(station: &Station, parts: &mut Parts) -> anyhow::Result<()> {
         return Ok(());
     }
     runtime::show(&mut parts.renderer, &mut parts.output, &screen)?;
+    if let Some((took, since)) = parts.latency.take() {
+        tracing::info!(
+            kind = ?screen.kind,
+            card_to_screen_ms = (took + since.elapsed()).as_secs_f64() * 1000.0,
+            "a card's screen is drawn"
+        );
+    }
     parts.shown = Some(screen);
     Ok(())
 }

@@ -86,7 +86,10 @@ impl StubCenter {
 async fn sync(State(shared): State<Arc<Mutex<Shared>>>, body: Bytes) -> Response {
     let request: SyncRequest = match decode(&body) {
         Ok(request) => request,
-        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+        Err(e) => {
+            eprintln!("stub center: a request it cannot read: {e}");
+            return (StatusCode::BAD_REQUEST, e.to_string()).into_response();
+        }
     };
     let mut shared = shared.lock().unwrap();
     shared.seen.requests += 1;
