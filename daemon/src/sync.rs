@@ -153,7 +153,8 @@ impl SyncClient {
             // A newer center than the box knew: what waited for it goes now.
             let learned = response.protocol > center && outbox.held_back(center)? > 0;
             self.warn_if_held_back(outbox, response.protocol)?;
-            if !(full_batch && progressed) && !learned {
+            let more = full_batch && progressed;
+            if !(more || learned) {
                 return Ok(total);
             }
         }
