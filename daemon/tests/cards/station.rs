@@ -303,3 +303,71 @@ async fn a_station_confirms_known_cards_once_and_says_what_is_wrong_with_the_res
     station.stop().await;
     eprintln!("card in → 「確認しました」 seen on the page: {seen_after:?} (polled every 50 ms)");
 }
+
+/// Not a test but a measurement (`cargo test -p mimamori-daemon --test
+/// cards -- --ignored station_bench --nocapture`): thirty children tap
+/// one after another, one every two seconds (30 a minute), through pcscd +
+/// vpcd; for each, the time from the card put in to the confirmation on the
+/// virtual TV page (polled every 2 ms).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, about a minute"]
+#[allow(clippy::await_holding_lock)] // the guard keeps the machine's one pcscd for the whole run
+async fn station_bench_thirty_taps_a_minute() {
+    let _readers = readers();
+    // The daemon logs `card_to_screen_ms` (present → drawn) for each card.
+    mimamori_daemon::logging::init();
+    let tmp = tempfile::tempdir().unwrap();
+    let uid = |i: u8| [0x04, 0x30, 0x00, i];
+    let children: Vec<Person> = (0..30u8)
+        .map(|i| Person {
+            name: format!("児童 {i:02}"),
+            name_kana: format!("じどう {i:02}"),
+            cards: vec![uid_binding(&uid(i))],
+        })
+        .collect();
+    let center = StubCenter::start(ProtocolVersion::V1_1, children).await;
+    let station = start(tmp.path(), &center);
+    let tv = station.tv.clone();
+    wait_for(&tv, "idle", screen_is("StationIdle", "南部小学校")).await;
+    let mut times = Vec::new();
+    let began = Instant::now();
+    for i in 0..30u8 {
+        let slot = began + Duration::from_secs(2) * u32::from(i);
+        tokio::time::sleep_until(slot.into()).await;
+        let name = format!("児童 {i:02}さん");
+        let card = Inserted::insert(SLOT_0, Box::new(UidCard::new(&uid(i)))).unwrap();
+        let put_in = Instant::now();
+        loop {
+            let s = tv::state(&tv).await;
+            if s["screen"] == "StationConfirmed" && s["text"][0] == name.as_str() {
+                break;
+            }
+            assert!(
+                put_in.elapsed() < Duration::from_secs(5),
+                "no confirmation for {name}: {s}"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        times.push(put_in.elapsed());
+        take_out(card);
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while center.taps().len() < 30 {
+        assert!(
+            Instant::now() < deadline,
+            "{} taps at the center",
+            center.taps().len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(center.taps().len(), 30);
+    station.stop().await;
+    times.sort();
+    eprintln!(
+        "30 taps in {:?}: card in → confirmation on the page: median {:?}, p90 {:?}, max {:?}",
+        began.elapsed(),
+        times[15],
+        times[27],
+        times[29]
+    );
+}
