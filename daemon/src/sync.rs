@@ -163,7 +163,7 @@ impl SyncClient {
     /// Says once (per client) that events wait because the center speaks
     /// too old a protocol.
     fn warn_if_held_back(&self, outbox: &Outbox, center: ProtocolVersion) -> Result<(), SyncError> {
-        if self.warned_old_center.load(Ordering::Relaxed) {
+        if center >= PROTOCOL_VERSION || self.warned_old_center.load(Ordering::Relaxed) {
             return Ok(());
         }
         let held = outbox.held_back(center)?;

@@ -636,6 +636,14 @@ impl Config {
         let hardware = file.hardware.map(|h| h.check()).transpose()?;
         let clock_offset_file = file.clock.check(base)?;
         let station = file.station.map(StationFile::check).transpose()?;
+        if station.is_some() && !card_reader && matches!(display, Display::Fbdev { .. }) {
+            return Err(ConfigError::Invalid {
+                key: "card.reader",
+                message: "a station reads cards: set [card] reader = \"pcsc\" (\"none\" only \
+                          with the virtual TV's card buttons)"
+                    .into(),
+            });
+        }
         Ok(Config {
             station,
             input_devices,

@@ -179,6 +179,10 @@ fn errors_name_the_key() {
         (&format!("{ok}[station]\nshow_s = 61\n"), "station.show_s"),
         (&format!("{ok}[station]\nwindow = 5\n"), "window"),
         (
+            &format!("{ok}[card]\nreader = \"none\"\n[station]\n"),
+            "card.reader",
+        ),
+        (
             &format!("{ok}[station]\nrepeat_window_s = -1\n"),
             "repeat_window_s",
         ),
