@@ -337,6 +337,7 @@ pub fn screen(name: &str) -> Option<App> {
 pub const STATION_SCREENS: &[&str] = &[
     "station-idle",
     "station-confirmed",
+    "station-confirmed-long-name",
     "station-already",
     "station-unknown",
     "station-unreadable",
@@ -357,6 +358,10 @@ pub fn station_screen(name: &str) -> Option<crate::Screen> {
         },
         "station-confirmed" => StationView::Confirmed {
             name: name_of,
+            time: "15:32".into(),
+        },
+        "station-confirmed-long-name" => StationView::Confirmed {
+            name: "ウィリアムズ＝タカハシ アレクサンドラ・エリザベス".into(),
             time: "15:32".into(),
         },
         "station-already" => StationView::AlreadyConfirmed {

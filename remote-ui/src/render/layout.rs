@@ -392,7 +392,25 @@ fn station(c: &mut Canvas<'_>, s: &Screen) {
             let confirmed = s.kind == ScreenKind::StationConfirmed;
             c.clear(if confirmed { CONFIRMED_BG } else { BG });
             if let Some(name) = &s.big {
-                centred(c, 170.0, Weight::Bold, 180.0, 96.0, name, WHITE);
+                if c.text_width(Weight::Bold, 96.0, name) <= W {
+                    centred(c, 170.0, Weight::Bold, 180.0, 96.0, name, WHITE);
+                } else {
+                    // A long name: two lines at 96 px rather than smaller.
+                    // Family name and given name on a line each when
+                    // they fit, else wherever the width ends.
+                    let fits = |t: &str| c.text_width(Weight::Bold, 96.0, t) <= W;
+                    let lines = match name.split_once([' ', '　']) {
+                        Some((family, given)) if fits(family) && fits(given) => {
+                            vec![family.to_owned(), given.to_owned()]
+                        }
+                        _ => c.wrap(Weight::Bold, 96.0, name, W),
+                    };
+                    for (i, line) in lines.iter().take(2).enumerate() {
+                        #[allow(clippy::cast_precision_loss)]
+                        let y = 120.0 + 130.0 * i as f32;
+                        centred(c, y, Weight::Bold, 96.0, 96.0, line, WHITE);
+                    }
+                }
             }
             let heading = if confirmed { WHITE } else { WARN };
             centred(c, 480.0, Weight::Bold, 140.0, 96.0, &s.title, heading);
