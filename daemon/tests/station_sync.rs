@@ -159,3 +159,55 @@ fn each_cards_last_tap_is_kept_across_a_restart() {
     );
     assert_eq!(outbox.pending_count().unwrap(), 3);
 }
+
+/// Log lines, for the test to read.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_station_says_once_that_its_center_speaks_only_1_0() {
+    let logs = Logs::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer({
+            let logs = logs.clone();
+            move || logs.clone()
+        })
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut outbox = Outbox::open(&tmp.path().join("box.sqlite3")).unwrap();
+    let now = || at("2026-12-07T15:40:00+09:00");
+    let center = StubCenter::start(ProtocolVersion::V1_0, Vec::new()).await;
+    let sync = client(&center.url);
+    // A 1.0 center and no taps: nothing to say.
+    sync.sync(&mut outbox, now).await.unwrap();
+    outbox
+        .record_tap(card(1), at("2026-12-07T15:32:00+09:00"))
+        .unwrap();
+    for _ in 0..3 {
+        sync.sync(&mut outbox, now).await.unwrap();
+    }
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let warnings: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("speaks protocol 1.0 only"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{text}");
+    assert!(
+        warnings[0].contains("WARN") && warnings[0].contains("1 events (taps) wait"),
+        "{text}"
+    );
+    assert_eq!(outbox.pending_count().unwrap(), 1);
+}
