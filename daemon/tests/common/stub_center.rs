@@ -2,7 +2,7 @@
 //! 1.1 as a test sets it, acks every event, records what it received, and
 //! sends a station its people and place (1.1 only). A 1.0 center that
 //! receives a tap answers 400, as a center that does not know the kind.
-#![allow(dead_code)] // not every test binary uses every helper
+#![allow(dead_code)] // not every test binary uses all of it
 
 use std::sync::{Arc, Mutex};
 
