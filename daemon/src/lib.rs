@@ -7,6 +7,7 @@
 //! * [`display`] — frames to the Linux framebuffer in its pixel format;
 //! * [`virtual_tv`] — the frame and a clickable remote on a local web page;
 //! * [`runtime`] — the loop that ties them to the UI (`mimamorid run`);
+//! * [`station`] — the same daemon as a tap station (`[station]`);
 //! * [`systemd`] — readiness, watchdog and status for systemd;
 //! * [`logging`] — logs for a terminal or the journal;
 //! * [`hardware`] — the box's LED, chime, call button and room sensor
@@ -27,6 +28,7 @@ pub mod input;
 pub mod logging;
 pub mod outbox;
 pub mod runtime;
+pub mod station;
 pub mod sync;
 pub mod systemd;
 pub mod virtual_tv;

@@ -2,7 +2,8 @@
 //!
 //! `mimamorid run --config /etc/mimamori/box.toml` drives the
 //! remote-control UI on the TV (framebuffer, or a virtual TV page), keeps
-//! every check-in in the box's outbox and syncs it with the center.
+//! every check-in in the box's outbox and syncs it with the center; with a
+//! `[station]` section it runs a tap station instead.
 //! `render` draws any screen to a PNG; `check-response` checks a center's
 //! answer.
 
@@ -31,7 +32,7 @@ enum Command {
         #[arg(long, default_value = "/etc/mimamori/box.toml")]
         config: PathBuf,
     },
-    /// Renders a TV screen with sample data to a PNG file.
+    /// Renders a TV (or tap station) screen with sample data to a PNG file.
     Render {
         /// The screen's name (`--screen list` prints them).
         #[arg(long)]
@@ -108,13 +109,20 @@ fn card(command: mimamori_daemon::card::cli::CardCommand) -> ExitCode {
 
 fn render(name: &str, size: &str, out: Option<PathBuf>) -> anyhow::Result<()> {
     if name == "list" {
-        for screen in sample::SCREENS {
+        for screen in sample::SCREENS.iter().chain(sample::STATION_SCREENS) {
             println!("{screen}");
         }
         return Ok(());
     }
-    let Some(app) = sample::screen(name) else {
-        bail!("no screen `{name}`; one of: {}", sample::SCREENS.join(", "));
+    let Some(screen) = sample::screen(name)
+        .map(|app| app.screen())
+        .or_else(|| sample::station_screen(name))
+    else {
+        bail!(
+            "no screen `{name}`; one of: {}, {}",
+            sample::SCREENS.join(", "),
+            sample::STATION_SCREENS.join(", ")
+        );
     };
     let (width, height) = size
         .split_once('x')
@@ -127,7 +135,7 @@ fn render(name: &str, size: &str, out: Option<PathBuf>) -> anyhow::Result<()> {
         bail!("--out FILE.png is required");
     };
     let mut renderer = Renderer::system()?;
-    let frame = renderer.render(&app.screen(), width, height);
+    let frame = renderer.render(&screen, width, height);
     let png = frame.to_png().context("encoding the PNG")?;
     std::fs::write(&out, png).with_context(|| format!("writing {}", out.display()))?;
     println!("{name}: {width}x{height} written to {}", out.display());

@@ -10,7 +10,8 @@
 use std::path::Path;
 
 use mimamori_protocol::{
-    BootId, Event, EventBody, EventId, Known, RejectedEvent, Revision, SyncResponse, Timestamp,
+    BootId, CardBinding, Event, EventBody, EventId, Known, ProtocolVersion, RejectedEvent,
+    Revision, SyncResponse, Tap, Timestamp,
 };
 use rusqlite::{Connection, OptionalExtension as _, params};
 
@@ -40,6 +41,10 @@ CREATE TABLE IF NOT EXISTS rejected (
     reason  TEXT NOT NULL,
     message TEXT NOT NULL,
     event   TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS station_taps (
+    card TEXT PRIMARY KEY,
+    at   TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS center_data (
     section  TEXT PRIMARY KEY,
@@ -88,37 +93,124 @@ impl Outbox {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let last: Option<String> = tx
-            .query_row("SELECT value FROM meta WHERE key = 'seq'", [], |row| {
-                row.get(0)
-            })
-            .optional()?;
-        let seq = last.and_then(|s| s.parse::<u64>().ok()).unwrap_or(0) + 1;
-        let event = Event {
-            id,
-            recorded_at,
-            boot_id: self.boot,
-            seq,
-            body,
-        };
-        let json =
-            serde_json::to_string(&event).map_err(|e| OutboxError::Corrupt(e.to_string()))?;
+        let event = insert_event(&tx, self.boot, id, body, recorded_at)?;
+        tx.commit()?;
+        Ok(event)
+    }
+
+    /// Records a tap of `card` at a station, and in the same transaction
+    /// remembers it as the card's last tap ([`Self::last_taps`]), so that
+    /// the repeat window holds across restarts.
+    pub fn record_tap(&mut self, card: CardBinding, at: Timestamp) -> Result<Event, OutboxError> {
+        let key = to_json(&card);
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('seq', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [seq.to_string()],
+            "INSERT INTO station_taps (card, at) VALUES (?1, ?2)
+             ON CONFLICT (card) DO UPDATE SET at = excluded.at",
+            params![key, at.to_string()],
         )?;
-        tx.execute(
-            "INSERT INTO outbox (seq, id, event) VALUES (?1, ?2, ?3)",
-            params![
-                i64::try_from(seq).unwrap_or(i64::MAX),
-                event.id.0.as_bytes().as_slice(),
-                json
-            ],
+        let event = insert_event(
+            &tx,
+            self.boot,
+            EventId::generate(),
+            EventBody::Tap(Tap { card }),
+            at,
         )?;
         tx.commit()?;
         Ok(event)
     }
 
+    /// Each card's last recorded tap at this station, not older than
+    /// `since` (older ones are forgotten).
+    pub fn last_taps(
+        &mut self,
+        since: &Timestamp,
+    ) -> Result<Vec<(CardBinding, Timestamp)>, OutboxError> {
+        let mut out = Vec::new();
+        let mut forget = Vec::new();
+        {
+            let mut statement = self.conn.prepare("SELECT card, at FROM station_taps")?;
+            let rows = statement.query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })?;
+            for row in rows {
+                let (card, at) = row?;
+                let parsed = serde_json::from_str::<CardBinding>(&card)
+                    .ok()
+                    .zip(at.parse::<Timestamp>().ok());
+                match parsed {
+                    Some((binding, at)) if at.unix_millis() >= since.unix_millis() => {
+                        out.push((binding, at));
+                    }
+                    _ => forget.push(card),
+                }
+            }
+        }
+        for card in forget {
+            self.conn
+                .execute("DELETE FROM station_taps WHERE card = ?1", [card])?;
+        }
+        Ok(out)
+    }
+
+    /// The protocol version the center last declared in an answer;
+    /// 1.0 until it has answered.
+    pub fn center_protocol(&self) -> Result<ProtocolVersion, OutboxError> {
+        let text: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'center_protocol'",
+                [],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(text
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(ProtocolVersion::V1_0))
+    }
+
+    /// The oldest events not yet acked that a center speaking `version`
+    /// understands, at most `limit`, in order; newer kinds wait, in their
+    /// order, for a center that speaks their version.
+    pub fn pending_for(
+        &self,
+        version: ProtocolVersion,
+        limit: usize,
+    ) -> Result<Vec<Event>, OutboxError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT event FROM outbox ORDER BY seq")?;
+        let mut rows = statement.query([])?;
+        let mut out = Vec::new();
+        while out.len() < limit {
+            let Some(row) = rows.next()? else { break };
+            let json: String = row.get(0)?;
+            let event: Event =
+                serde_json::from_str(&json).map_err(|e| OutboxError::Corrupt(e.to_string()))?;
+            if event.body.since() <= version {
+                out.push(event);
+            }
+        }
+        Ok(out)
+    }
+
+    /// How many events wait for a center newer than `version`.
+    pub fn held_back(&self, version: ProtocolVersion) -> Result<u64, OutboxError> {
+        let mut statement = self.conn.prepare_cached("SELECT event FROM outbox")?;
+        let mut rows = statement.query([])?;
+        let mut held = 0;
+        while let Some(row) = rows.next()? {
+            let json: String = row.get(0)?;
+            let event: Event =
+                serde_json::from_str(&json).map_err(|e| OutboxError::Corrupt(e.to_string()))?;
+            if event.body.since() > version {
+                held += 1;
+            }
+        }
+        Ok(held)
+    }
     /// The oldest events not yet acked, at most `limit`.
     pub fn pending(&self, limit: usize) -> Result<Vec<Event>, OutboxError> {
         let mut statement = self
@@ -225,6 +317,11 @@ impl Outbox {
             store("station", None, to_json(station))?;
         }
         store("standings", None, to_json(&response.standings))?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('center_protocol', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [response.protocol.to_string()],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -251,4 +348,41 @@ impl Outbox {
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
+/// Numbers and inserts one event in `tx`.
+fn insert_event(
+    tx: &rusqlite::Transaction<'_>,
+    boot: BootId,
+    id: EventId,
+    body: EventBody,
+    recorded_at: Timestamp,
+) -> Result<Event, OutboxError> {
+    let last: Option<String> = tx
+        .query_row("SELECT value FROM meta WHERE key = 'seq'", [], |row| {
+            row.get(0)
+        })
+        .optional()?;
+    let seq = last.and_then(|s| s.parse::<u64>().ok()).unwrap_or(0) + 1;
+    let event = Event {
+        id,
+        recorded_at,
+        boot_id: boot,
+        seq,
+        body,
+    };
+    let json = serde_json::to_string(&event).map_err(|e| OutboxError::Corrupt(e.to_string()))?;
+    tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('seq', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [seq.to_string()],
+        )?;
+    tx.execute(
+        "INSERT INTO outbox (seq, id, event) VALUES (?1, ?2, ?3)",
+        params![
+            i64::try_from(seq).unwrap_or(i64::MAX),
+            event.id.0.as_bytes().as_slice(),
+            json
+        ],
+    )?;
+    Ok(event)
 }

@@ -47,23 +47,87 @@ pub enum Input {
     Hardware(crate::hardware::HardwareEvent),
 }
 
-enum Output {
+/// Where frames go.
+pub(crate) enum Output {
     Framebuffer(Framebuffer),
     Virtual(VirtualTv, u32, u32),
 }
 
-/// Runs the box until `shutdown` completes.
+/// Opens the configured display: the framebuffer, or the virtual TV page
+/// (whose keys and card buttons arrive on `inputs`).
+pub(crate) async fn open_output(
+    config: &Config,
+    inputs: &mpsc::Sender<Input>,
+) -> anyhow::Result<Output> {
+    Ok(match &config.display {
+        Display::Fbdev { device, sysfs, bgr } => {
+            let geometry = Geometry::from_sysfs(sysfs, *bgr)?;
+            Output::Framebuffer(Framebuffer::open(device, geometry)?)
+        }
+        Display::Virtual {
+            listen,
+            width,
+            height,
+            card_dock,
+        } => {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| {
+                    format!("the virtual TV cannot listen on {listen} (display.listen)")
+                })?;
+            let (tv, address) =
+                virtual_tv::serve(listener, inputs.clone(), card_dock.clone()).await?;
+            tracing::info!("virtual TV on http://{address}/");
+            if let Some(dock) = card_dock {
+                tracing::info!("the virtual TV's cards come from the card dock at {dock}");
+            }
+            Output::Virtual(tv, *width, *height)
+        }
+    })
+}
+
+/// Draws `screen` on the output.
+pub(crate) fn show(
+    renderer: &mut Renderer,
+    output: &mut Output,
+    screen: &Screen,
+) -> anyhow::Result<()> {
+    match output {
+        Output::Framebuffer(fb) => {
+            let g = fb.geometry();
+            let frame = renderer.render(screen, g.width, g.height);
+            fb.show(&frame)?;
+        }
+        Output::Virtual(tv, width, height) => {
+            let frame = renderer.render(screen, *width, *height);
+            tv.show(
+                frame.to_png()?,
+                format!("{:?}", screen.kind),
+                screen.title.clone(),
+                screen.big.iter().chain(&screen.lines).cloned().collect(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Runs the box (or, with `[station]`, the tap station) until `shutdown`
+/// completes.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     let devices = Devices::open(&config);
     run_with(config, devices, shutdown).await
 }
 
-/// Runs the box with these devices (tests bring stand-ins).
+/// Runs the box (or the tap station) with these devices (tests bring
+/// stand-ins).
 pub async fn run_with(
     config: Config,
     devices: Devices,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    if let Some(settings) = config.station {
+        return crate::station::run::run_with(config, settings, devices, shutdown).await;
+    }
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
         format!(
             "creating the data directory {} (data_dir)",
@@ -93,31 +157,7 @@ pub async fn run_with(
         sync_now.clone(),
     ));
 
-    let mut output = match &config.display {
-        Display::Fbdev { device, sysfs, bgr } => {
-            let geometry = Geometry::from_sysfs(sysfs, *bgr)?;
-            Output::Framebuffer(Framebuffer::open(device, geometry)?)
-        }
-        Display::Virtual {
-            listen,
-            width,
-            height,
-            card_dock,
-        } => {
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .with_context(|| {
-                    format!("the virtual TV cannot listen on {listen} (display.listen)")
-                })?;
-            let (tv, address) =
-                virtual_tv::serve(listener, inputs.clone(), card_dock.clone()).await?;
-            tracing::info!("virtual TV on http://{address}/");
-            if let Some(dock) = card_dock {
-                tracing::info!("the virtual TV's cards come from the card dock at {dock}");
-            }
-            Output::Virtual(tv, *width, *height)
-        }
-    };
+    let mut output = open_output(&config, &inputs).await?;
     let mut renderer = Renderer::system()?;
     let data = box_data(&outbox)?;
     set_cards(&output, &data);
@@ -231,7 +271,7 @@ pub async fn run_with(
 }
 
 /// Completes at the next watchdog ping, or never without a watchdog.
-async fn watchdog_tick(watchdog: &mut Option<tokio::time::Interval>) {
+pub(crate) async fn watchdog_tick(watchdog: &mut Option<tokio::time::Interval>) {
     match watchdog {
         Some(interval) => {
             interval.tick().await;
@@ -358,22 +398,7 @@ fn draw(
     if shown.as_ref() == Some(&screen) {
         return Ok(());
     }
-    match output {
-        Output::Framebuffer(fb) => {
-            let g = fb.geometry();
-            let frame = renderer.render(&screen, g.width, g.height);
-            fb.show(&frame)?;
-        }
-        Output::Virtual(tv, width, height) => {
-            let frame = renderer.render(&screen, *width, *height);
-            tv.show(
-                frame.to_png()?,
-                format!("{:?}", screen.kind),
-                screen.title.clone(),
-                screen.big.iter().chain(&screen.lines).cloned().collect(),
-            );
-        }
-    }
+    show(renderer, output, &screen)?;
     *shown = Some(screen);
     Ok(())
 }
@@ -394,7 +419,7 @@ fn set_cards(output: &Output, data: &BoxData) {
     }
 }
 
-fn section<T: serde::de::DeserializeOwned + Default>(
+pub(crate) fn section<T: serde::de::DeserializeOwned + Default>(
     outbox: &Outbox,
     name: &str,
 ) -> anyhow::Result<T> {
@@ -418,7 +443,7 @@ fn box_data(outbox: &Outbox) -> anyhow::Result<BoxData> {
     })
 }
 
-async fn sync_loop(
+pub(crate) async fn sync_loop(
     config: Config,
     path: PathBuf,
     inputs: mpsc::Sender<Input>,

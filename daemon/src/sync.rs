@@ -1,12 +1,21 @@
 //! Syncing the outbox with the center: send the oldest events in batches,
 //! take in the answer, and back off with jitter while the center cannot be
 //! reached.
+//!
+//! An event kind goes only to a center that has declared, in an answer, a
+//! protocol version at least the kind's ([`EventBody::since`]): the version
+//! the center last declared is kept in the outbox. Until a 1.1 center has
+//! answered, taps wait in the outbox, in order, while the other events
+//! (heartbeats) go and let the box learn the center's version.
+//!
+//! [`EventBody::since`]: mimamori_protocol::EventBody::since
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use mimamori_protocol::{
-    DecodeError, DeviceId, MAX_EVENTS_PER_SYNC, PROTOCOL_VERSION, SyncRequest, SyncResponse,
-    Timestamp, decode, encode,
+    DecodeError, DeviceId, MAX_EVENTS_PER_SYNC, PROTOCOL_VERSION, ProtocolVersion, SyncRequest,
+    SyncResponse, Timestamp, decode, encode,
 };
 
 use crate::outbox::{Outbox, OutboxError};
@@ -59,6 +68,8 @@ pub struct SyncClient {
     url: String,
     token: String,
     device: DeviceId,
+    /// The warning that the center is too old for some events was given.
+    warned_old_center: AtomicBool,
 }
 
 impl SyncClient {
@@ -103,6 +114,7 @@ impl SyncClient {
             url: format!("{}/api/v1/sync", base_url.trim_end_matches('/')),
             token: token.to_owned(),
             device,
+            warned_old_center: AtomicBool::new(false),
         }
     }
 
@@ -120,7 +132,8 @@ impl SyncClient {
             skew_ms: 0,
         };
         loop {
-            let events = outbox.pending(MAX_EVENTS_PER_SYNC)?;
+            let center = outbox.center_protocol()?;
+            let events = outbox.pending_for(center, MAX_EVENTS_PER_SYNC)?;
             let full_batch = events.len() == MAX_EVENTS_PER_SYNC;
             let sent_at = now();
             let request = SyncRequest {
@@ -137,10 +150,33 @@ impl SyncClient {
             total.rejected += response.rejected.len();
             total.skew_ms = skew_ms(&sent_at, &received_at, &response.server_time);
             let progressed = !response.acked.is_empty() || !response.rejected.is_empty();
-            if !(full_batch && progressed) {
+            // A newer center than the box knew: what waited for it goes now.
+            let learned = response.protocol > center && outbox.held_back(center)? > 0;
+            self.warn_if_held_back(outbox, response.protocol)?;
+            let more = full_batch && progressed;
+            if !(more || learned) {
                 return Ok(total);
             }
         }
+    }
+
+    /// Says once (per client) that events wait because the center speaks
+    /// too old a protocol.
+    fn warn_if_held_back(&self, outbox: &Outbox, center: ProtocolVersion) -> Result<(), SyncError> {
+        if center >= PROTOCOL_VERSION || self.warned_old_center.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let held = outbox.held_back(center)?;
+        if held > 0 {
+            self.warned_old_center.store(true, Ordering::Relaxed);
+            tracing::warn!(
+                center_protocol = %center,
+                held,
+                "the center speaks protocol {center} only: {held} events (taps) wait in the outbox until it speaks {}",
+                PROTOCOL_VERSION
+            );
+        }
+        Ok(())
     }
 
     async fn send(&self, request: &SyncRequest) -> Result<SyncResponse, SyncError> {

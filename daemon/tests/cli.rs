@@ -31,6 +31,34 @@ fn render_writes_a_png_of_the_asked_size() {
 }
 
 #[test]
+fn the_station_screens_render_and_are_listed() {
+    let list = Command::new(BIN)
+        .args(["render", "--screen", "list"])
+        .output()
+        .unwrap();
+    let names = String::from_utf8_lossy(&list.stdout);
+    let tmp = tempfile::tempdir().unwrap();
+    for name in ["station-idle", "station-confirmed", "station-no-reader"] {
+        assert!(names.lines().any(|l| l == name), "{names}");
+        let out = tmp.path().join(format!("{name}.png"));
+        let status = Command::new(BIN)
+            .args(["render", "--screen", name, "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            status.status.success(),
+            "{}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+        let decoder =
+            png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&out).unwrap()));
+        let reader = decoder.read_info().unwrap();
+        assert_eq!((reader.info().width, reader.info().height), (1920, 1080));
+    }
+}
+
+#[test]
 fn an_unknown_screen_or_size_is_named() {
     let out = Command::new(BIN)
         .args(["render", "--screen", "tea-time", "--out", "/tmp/x.png"])

@@ -40,4 +40,18 @@ fn the_packaged_configuration_loads_with_its_token_file() {
         config.heartbeat_interval,
         std::time::Duration::from_secs(900)
     );
+    assert_eq!(
+        config.station, None,
+        "a box unless [station] is uncommented"
+    );
+
+    // The station section, uncommented, gives the documented defaults.
+    let text = std::fs::read_to_string(&config_path).unwrap();
+    let station = text
+        .replace("#[station]", "[station]")
+        .replace("#repeat_window_s", "repeat_window_s")
+        .replace("#show_s", "show_s");
+    std::fs::write(&config_path, station).unwrap();
+    let config = Config::load(&config_path).unwrap();
+    assert_eq!(config.station, Some(Default::default()));
 }

@@ -30,6 +30,7 @@ mod reminder;
 mod render;
 pub mod sample;
 mod screen;
+pub mod station;
 mod view;
 mod view_session;
 
@@ -45,3 +46,4 @@ pub use render::{
     Renderer,
 };
 pub use screen::{Choice, ChoiceKeys, Colour, Entry, Legend, LegendKey, Screen, ScreenKind, Tone};
+pub use station::StationView;

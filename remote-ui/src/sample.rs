@@ -332,3 +332,48 @@ pub fn screen(name: &str) -> Option<App> {
     }
     Some(app)
 }
+
+/// A tap station's screens, for golden tests and `mimamorid render`.
+pub const STATION_SCREENS: &[&str] = &[
+    "station-idle",
+    "station-confirmed",
+    "station-confirmed-long-name",
+    "station-already",
+    "station-unknown",
+    "station-unreadable",
+    "station-card-left",
+    "station-no-reader",
+    "station-error",
+];
+
+/// The station screen called `name` (one of [`STATION_SCREENS`]), at
+/// 南部小学校 on 2026-12-07 15:32.
+pub fn station_screen(name: &str) -> Option<crate::Screen> {
+    use crate::StationView;
+    let name_of = "田中 ゆい".to_owned();
+    let view = match name {
+        "station-idle" => StationView::Idle {
+            place: "南部小学校".into(),
+            clock: "12月7日（月） 15:32".into(),
+        },
+        "station-confirmed" => StationView::Confirmed {
+            name: name_of,
+            time: "15:32".into(),
+        },
+        "station-confirmed-long-name" => StationView::Confirmed {
+            name: "ウィリアムズ＝タカハシ アレクサンドラ・エリザベス".into(),
+            time: "15:32".into(),
+        },
+        "station-already" => StationView::AlreadyConfirmed {
+            name: name_of,
+            time: "15:30".into(),
+        },
+        "station-unknown" => StationView::UnknownCard,
+        "station-unreadable" => StationView::Unreadable,
+        "station-card-left" => StationView::CardLeft,
+        "station-no-reader" => StationView::NoReader,
+        "station-error" => StationView::SaveFailed,
+        _ => return None,
+    };
+    Some(view.screen())
+}

@@ -58,6 +58,39 @@ pub enum ScreenKind {
     SosSent,
     /// Something went wrong; [`Screen::tone`] is [`Tone::Alert`].
     Error,
+    /// A tap station waiting: the place, 「カードをタッチしてください」.
+    StationIdle,
+    /// A tap station: 「〇〇さん　確認しました」.
+    StationConfirmed,
+    /// A tap station: the same card again, 「確認済みです」.
+    StationAlready,
+    /// A tap station: 「このカードは登録されていません」.
+    StationUnknown,
+    /// A tap station: 「カードを読み取れませんでした」.
+    StationUnreadable,
+    /// A tap station: 「カードが離れました」.
+    StationCardLeft,
+    /// A tap station without its reader.
+    StationNoReader,
+    /// A tap station that could not store a tap.
+    StationError,
+}
+
+impl ScreenKind {
+    /// Whether this is one of a tap station's screens.
+    pub fn is_station(self) -> bool {
+        matches!(
+            self,
+            ScreenKind::StationIdle
+                | ScreenKind::StationConfirmed
+                | ScreenKind::StationAlready
+                | ScreenKind::StationUnknown
+                | ScreenKind::StationUnreadable
+                | ScreenKind::StationCardLeft
+                | ScreenKind::StationNoReader
+                | ScreenKind::StationError
+        )
+    }
 }
 
 /// The four colour keys, in the order Japanese remotes print them.

@@ -43,9 +43,15 @@ fn every_screen_matches_its_golden() {
     let mut renderer =
         Renderer::system().expect("fonts (apt-get install fonts-morisawa-bizud-gothic)");
     let mut failures = Vec::new();
-    for name in sample::SCREENS {
-        let app = sample::screen(name).expect("sample");
-        let screen = app.screen();
+    let screens = sample::SCREENS
+        .iter()
+        .map(|name| (*name, sample::screen(name).expect("sample").screen()))
+        .chain(
+            sample::STATION_SCREENS
+                .iter()
+                .map(|name| (*name, sample::station_screen(name).expect("sample"))),
+        );
+    for (name, screen) in screens {
         for (w, h) in SIZES {
             let frame = renderer.render(&screen, w, h);
             let file = golden_dir().join(format!("{name}-{h}p.png"));

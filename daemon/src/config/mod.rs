@@ -54,7 +54,16 @@
 //!
 //! [clock]                                # demonstrations only
 //! offset_file = "clock-offset"           # seconds the box's time runs ahead
+//!
+//! [station]                              # present: a tap station, not a box
+//! repeat_window_s = 300                  # the same card again within this
+//!                                        # counts once (0: every tap counts)
+//! show_s = 5                             # how long a confirmation stays
 //! ```
+//!
+//! With `[station]` the daemon is a tap station: a card reader and a
+//! display at a fixed place; it needs no remote and no residents (`[input]`
+//! and `[reminder]` are not used).
 //!
 //! Unknown keys are errors, and every error names its key.
 
@@ -158,6 +167,65 @@ pub struct Config {
     pub hardware: Option<HardwareConfig>,
     /// `[clock] offset_file`: demonstrations only ([`crate::clock::BoxClock`]).
     pub clock_offset_file: Option<PathBuf>,
+    /// `[station]`: run as a tap station instead of a box.
+    pub station: Option<StationConfig>,
+}
+
+/// A tap station's settings (`[station]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StationConfig {
+    /// `repeat_window_s`: the same card tapped again within this counts
+    /// once (zero: every tap counts).
+    pub repeat_window: std::time::Duration,
+    /// `show_s`: how long a confirmation (or a problem) stays on screen.
+    pub show: std::time::Duration,
+}
+
+impl Default for StationConfig {
+    fn default() -> Self {
+        Self {
+            repeat_window: std::time::Duration::from_secs(300),
+            show: std::time::Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct StationFile {
+    repeat_window_s: u64,
+    show_s: u64,
+}
+
+impl Default for StationFile {
+    fn default() -> Self {
+        let d = StationConfig::default();
+        Self {
+            repeat_window_s: d.repeat_window.as_secs(),
+            show_s: d.show.as_secs(),
+        }
+    }
+}
+
+impl StationFile {
+    fn check(self) -> Result<StationConfig, ConfigError> {
+        if self.repeat_window_s > 86_400 {
+            return Err(ConfigError::Invalid {
+                key: "station.repeat_window_s",
+                message: format!("{} s is more than a day", self.repeat_window_s),
+            });
+        }
+        if !(1..=60).contains(&self.show_s) {
+            return Err(ConfigError::Invalid {
+                key: "station.show_s",
+                message: format!("{} is not between 1 and 60 s", self.show_s),
+            });
+        }
+        Ok(StationConfig {
+            repeat_window: std::time::Duration::from_secs(self.repeat_window_s),
+            show: std::time::Duration::from_secs(self.show_s),
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -186,6 +254,7 @@ struct File {
     hardware: Option<crate::hardware::config::HardwareFile>,
     #[serde(default)]
     clock: crate::clock::ClockFile,
+    station: Option<StationFile>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -566,7 +635,17 @@ impl Config {
         }
         let hardware = file.hardware.map(|h| h.check()).transpose()?;
         let clock_offset_file = file.clock.check(base)?;
+        let station = file.station.map(StationFile::check).transpose()?;
+        if station.is_some() && !card_reader && matches!(display, Display::Fbdev { .. }) {
+            return Err(ConfigError::Invalid {
+                key: "card.reader",
+                message: "a station reads cards: set [card] reader = \"pcsc\" (\"none\" only \
+                          with the virtual TV's card buttons)"
+                    .into(),
+            });
+        }
         Ok(Config {
+            station,
             input_devices,
             keys,
             card_reader,

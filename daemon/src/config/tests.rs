@@ -171,6 +171,21 @@ fn errors_name_the_key() {
             "hardware.sensor_interval_s",
         ),
         (&format!("{ok}[hardware]\nled = 1\n"), "led"),
+        (
+            &format!("{ok}[station]\nrepeat_window_s = 100000\n"),
+            "station.repeat_window_s",
+        ),
+        (&format!("{ok}[station]\nshow_s = 0\n"), "station.show_s"),
+        (&format!("{ok}[station]\nshow_s = 61\n"), "station.show_s"),
+        (&format!("{ok}[station]\nwindow = 5\n"), "window"),
+        (
+            &format!("{ok}[card]\nreader = \"none\"\n[station]\n"),
+            "card.reader",
+        ),
+        (
+            &format!("{ok}[station]\nrepeat_window_s = -1\n"),
+            "repeat_window_s",
+        ),
     ] {
         let err = Config::parse(text, base).unwrap_err().to_string();
         assert!(err.contains(key), "`{err}` should name `{key}`");
@@ -210,4 +225,23 @@ fn a_ca_file_must_hold_pem_certificates() {
     )
     .unwrap();
     assert_eq!(config.center_ca.len(), 1);
+}
+
+#[test]
+fn a_station_section_makes_a_tap_station() {
+    let base = Path::new("/tmp");
+    let ok = "device_id = \"st-1\"\ncenter_url = \"http://127.0.0.1:8080\"\ntoken = \"mmb_x\"\n";
+    assert_eq!(Config::parse(ok, base).unwrap().station, None);
+    let defaults = Config::parse(&format!("{ok}[station]\n"), base).unwrap();
+    assert_eq!(
+        defaults.station,
+        Some(StationConfig {
+            repeat_window: std::time::Duration::from_secs(300),
+            show: std::time::Duration::from_secs(5),
+        })
+    );
+    let text = format!("{ok}[station]\nrepeat_window_s = 0\nshow_s = 8\n");
+    let config = Config::parse(&text, base).unwrap().station.unwrap();
+    assert_eq!(config.repeat_window, std::time::Duration::ZERO);
+    assert_eq!(config.show, std::time::Duration::from_secs(8));
 }

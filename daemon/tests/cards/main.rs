@@ -14,6 +14,7 @@ mod common;
 mod processes;
 mod service;
 mod signed;
+mod station;
 mod tv_browser;
 
 use std::sync::mpsc;

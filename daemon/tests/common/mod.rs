@@ -1,6 +1,7 @@
 //! A center with one household — box `box-0001`, 山田 花子 with the trial
 //! card 04A1B2C3 — for the box's tests.
 
+pub(crate) mod stub_center;
 pub(crate) mod tv;
 
 use mimamori_center::config::Config;

@@ -32,6 +32,10 @@ fn key_colour(c: Colour) -> (Rgb, Rgb) {
 }
 
 pub(crate) fn screen(c: &mut Canvas<'_>, s: &Screen) {
+    if s.kind.is_station() {
+        station(c, s);
+        return;
+    }
     let bg = if s.tone == Tone::Alert { BG_ALERT } else { BG };
     c.clear(bg);
     status(c, s, bg);
@@ -342,5 +346,98 @@ fn legend(c: &mut Canvas<'_>, s: &Screen) {
         c.text(x + 16.0, y + 6.0, Weight::Bold, px, label, ink);
         x += kw + 16.0;
         x += c.text(x, y + 6.0, Weight::Regular, px, &item.text, WHITE) + 44.0;
+    }
+}
+
+const CONFIRMED_BG: Rgb = Rgb(0, 84, 36);
+
+/// One line centred across the safe area at `px`, made smaller (not under
+/// `min_px`) until it fits; the size used.
+fn centred(
+    c: &mut Canvas<'_>,
+    y: f32,
+    weight: Weight,
+    px: f32,
+    min_px: f32,
+    text: &str,
+    ink: Rgb,
+) -> f32 {
+    let mut size = px;
+    while size > min_px && c.text_width(weight, size, text) > W {
+        size = (size - 4.0).max(min_px);
+    }
+    let w = c.text_width(weight, size, text).min(W);
+    c.text((1920.0 - w) / 2.0, y, weight, size, text, ink);
+    size
+}
+
+/// A tap station's screens: few words, very large, centred.
+fn station(c: &mut Canvas<'_>, s: &Screen) {
+    match s.kind {
+        ScreenKind::StationIdle => {
+            c.clear(BG);
+            centred(c, 120.0, Weight::Bold, 112.0, 72.0, &s.title, WHITE);
+            if let Some(call) = &s.big {
+                let px = 104.0;
+                let w = (c.text_width(Weight::Bold, px, call) + 120.0).min(W);
+                let x = (1920.0 - w) / 2.0;
+                c.round_rect(x, 380.0, w, 200.0, 32.0, FOCUS);
+                centred(c, 420.0, Weight::Bold, px, 72.0, call, BLACK);
+            }
+            if let Some(clock) = &s.clock {
+                centred(c, 760.0, Weight::Bold, 96.0, 64.0, clock, WHITE);
+            }
+        }
+        ScreenKind::StationConfirmed | ScreenKind::StationAlready => {
+            let confirmed = s.kind == ScreenKind::StationConfirmed;
+            c.clear(if confirmed { CONFIRMED_BG } else { BG });
+            if let Some(name) = &s.big {
+                if c.text_width(Weight::Bold, 96.0, name) <= W {
+                    centred(c, 170.0, Weight::Bold, 180.0, 96.0, name, WHITE);
+                } else {
+                    // A long name: two lines at 96 px rather than smaller.
+                    // Family name and given name on a line each when
+                    // they fit, else wherever the width ends.
+                    let fits = |t: &str| c.text_width(Weight::Bold, 96.0, t) <= W;
+                    let lines = match name.split_once([' ', '　']) {
+                        Some((family, given)) if fits(family) && fits(given) => {
+                            vec![family.to_owned(), given.to_owned()]
+                        }
+                        _ => c.wrap(Weight::Bold, 96.0, name, W),
+                    };
+                    for (i, line) in lines.iter().take(2).enumerate() {
+                        #[allow(clippy::cast_precision_loss)]
+                        let y = 120.0 + 130.0 * i as f32;
+                        centred(c, y, Weight::Bold, 96.0, 96.0, line, WHITE);
+                    }
+                }
+            }
+            let heading = if confirmed { WHITE } else { WARN };
+            centred(c, 480.0, Weight::Bold, 140.0, 96.0, &s.title, heading);
+            if let Some(time) = s.lines.first() {
+                centred(c, 740.0, Weight::Bold, 112.0, 64.0, time, WHITE);
+            }
+        }
+        _ => {
+            let alert = s.tone == Tone::Alert;
+            c.clear(if alert { BG_ALERT } else { BG });
+            let heading = if alert { WHITE } else { WARN };
+            // One line when it fits at 96 px or more, else two.
+            let lines = if c.text_width(Weight::Bold, 96.0, &s.title) <= W {
+                vec![s.title.clone()]
+            } else {
+                c.wrap(Weight::Bold, 96.0, &s.title, W)
+            };
+            let mut y = if lines.len() > 1 { 260.0 } else { 330.0 };
+            for line in lines.iter().take(2) {
+                centred(c, y, Weight::Bold, 112.0, 96.0, line, heading);
+                y += 150.0;
+            }
+            y += 90.0;
+            for line in &s.lines {
+                centred(c, y, Weight::Bold, 80.0, 56.0, line, WHITE);
+                y += 120.0;
+            }
+        }
     }
 }
