@@ -236,20 +236,30 @@ pub struct Risk {
 /// then only the remote used), then confirmed; within each, escalated
 /// alerts, more open alerts, older, then by reading.
 pub fn rank<T>(rows: &mut [T], key: impl Fn(&T) -> (Status, &Risk)) {
-    rows.sort_by(|a, b| {
-        let (sa, ra) = key(a);
-        let (sb, rb) = key(b);
-        sa.cmp(&sb)
-            .then(rb.escalated.cmp(&ra.escalated))
-            .then(rb.open_alerts.cmp(&ra.open_alerts))
-            .then(match (ra.birth_date, rb.birth_date) {
-                (Some(x), Some(y)) => x.cmp(&y),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => std::cmp::Ordering::Equal,
-            })
-            .then_with(|| ra.kana.cmp(&rb.kana))
-    });
+    rows.sort_by(|a, b| order(key(a), key(b)));
+}
+
+/// The first `n` of a safety list in [`rank`]'s order, the rest dropped:
+/// a page's worth without sorting the whole town.
+pub fn first<T>(rows: &mut Vec<T>, n: usize, key: impl Fn(&T) -> (Status, &Risk)) {
+    if rows.len() > n && n > 0 {
+        rows.select_nth_unstable_by(n - 1, |a, b| order(key(a), key(b)));
+        rows.truncate(n);
+    }
+    rank(rows, key);
+}
+
+fn order((sa, ra): (Status, &Risk), (sb, rb): (Status, &Risk)) -> std::cmp::Ordering {
+    sa.cmp(&sb)
+        .then(rb.escalated.cmp(&ra.escalated))
+        .then(rb.open_alerts.cmp(&ra.open_alerts))
+        .then(match (ra.birth_date, rb.birth_date) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        })
+        .then_with(|| ra.kana.cmp(&rb.kana))
 }
 
 #[cfg(test)]
@@ -361,7 +371,14 @@ mod tests {
             ),
             ("absent", Status::Absent, risk(false, 0, None, "き")),
         ];
+        let mut top = rows.clone();
+        first(&mut top, 3, |r| (r.1, &r.2));
         rank(&mut rows, |r| (r.1, &r.2));
+        assert_eq!(
+            top[..],
+            rows[..3],
+            "the first three, as the whole sort has them"
+        );
         let order: Vec<_> = rows.iter().map(|r| r.0).collect();
         assert_eq!(
             order,

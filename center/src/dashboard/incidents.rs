@@ -291,16 +291,22 @@ pub(crate) async fn page(
             }
         })
         .collect();
-    let judged = judged(rows, &incident);
+    let mut judged = judged(rows, &incident);
     let total = judged.len();
     let confirmed = judged
         .iter()
         .filter(|(a, _)| a.status.is_confirmed())
         .count();
+    safety::first(&mut judged, LIST_LIMIT, |(a, r)| (a.status, &r.risk));
+    let ids: Vec<i64> = judged.iter().map(|(_, r)| r.id).collect();
+    let mut contacts = state
+        .db
+        .run(move |conn, _| incidents::contacts(conn, &ids))
+        .await?;
     let lines = judged
         .into_iter()
-        .take(LIST_LIMIT)
-        .map(|(a, r)| SafetyLine {
+        .map(|(a, r)| (contacts.remove(&r.id).unwrap_or_default(), a, r))
+        .map(|(c, a, r)| SafetyLine {
             id: r.id,
             status: a.status.label_ja(),
             class: match a.status {
@@ -319,10 +325,10 @@ pub(crate) async fn page(
                 .as_ref()
                 .map(|s| local_time(s.at(), tz))
                 .unwrap_or_default(),
-            name: r.name,
-            district: r.district,
-            address: r.address,
-            phone: r.phone,
+            name: c.name,
+            district: c.district,
+            address: c.address,
+            phone: c.phone,
         })
         .collect();
     render(&IncidentPage {
@@ -493,7 +499,13 @@ pub(crate) async fn export(
         return Err(PageError::NotFound);
     };
     let tz = &state.config.time_zone;
-    let judged = judged(rows, &incident);
+    let mut judged = judged(rows, &incident);
+    safety::rank(&mut judged, |(a, r)| (a.status, &r.risk));
+    let ids: Vec<i64> = judged.iter().map(|(_, r)| r.id).collect();
+    let mut contacts = state
+        .db
+        .run(move |conn, _| incidents::contacts(conn, &ids))
+        .await?;
     let bytes = super::csv::to_csv(
         &[
             "利用者ID",
@@ -507,14 +519,15 @@ pub(crate) async fn export(
             "確認の日時",
         ],
         judged.into_iter().map(|(a, r)| {
+            let c = contacts.remove(&r.id).unwrap_or_default();
             vec![
                 r.id.to_string(),
                 a.status.label_ja().to_owned(),
-                r.name,
+                c.name,
                 r.risk.kana,
-                r.district,
-                r.address,
-                r.phone,
+                c.district,
+                c.address,
+                c.phone,
                 a.latest
                     .as_ref()
                     .map(safety::Sign::label_ja)

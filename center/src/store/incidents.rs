@@ -169,6 +169,16 @@ pub fn record_check(
 pub struct SafetyRow {
     /// The resident.
     pub id: i64,
+    /// What is known since the incident began.
+    pub facts: Facts,
+    /// What orders her among the others.
+    pub risk: Risk,
+}
+
+/// Who a resident on the list is and how to reach her: read only for the
+/// rows shown (or exported), not for the whole town.
+#[derive(Debug, Clone, Default)]
+pub struct Contact {
     /// Name.
     pub name: String,
     /// District.
@@ -177,10 +187,33 @@ pub struct SafetyRow {
     pub address: String,
     /// Phone, for a call.
     pub phone: String,
-    /// What is known since the incident began.
-    pub facts: Facts,
-    /// What orders her among the others.
-    pub risk: Risk,
+}
+
+/// Name, district, address and phone of each of `residents`.
+pub fn contacts(conn: &Connection, residents: &[i64]) -> Result<HashMap<i64, Contact>> {
+    let ids = serde_json::to_string(residents).unwrap_or_else(|_| "[]".into());
+    let mut contacts = HashMap::with_capacity(residents.len());
+    for row in conn
+        .prepare_cached(
+            "SELECT id, name, district, address, phone FROM residents
+              WHERE id IN (SELECT value FROM json_each(?1))",
+        )?
+        .query_map([ids], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                Contact {
+                    name: row.get(1)?,
+                    district: row.get(2)?,
+                    address: row.get(3)?,
+                    phone: row.get(4)?,
+                },
+            ))
+        })?
+    {
+        let (id, contact) = row?;
+        contacts.insert(id, contact);
+    }
+    Ok(contacts)
 }
 
 /// Every watch-over resident of `districts` (`None`: all) with what is
@@ -258,8 +291,7 @@ pub fn safety_rows(
     let mut rows = Vec::new();
     for row in conn
         .prepare_cached(
-            "SELECT r.id, r.name, r.kana, r.district, r.address, r.phone, r.birth_date,
-                    r.last_check_in_at, b.last_key_at
+            "SELECT r.id, r.kana, r.birth_date, r.last_check_in_at, b.last_key_at
                FROM residents r LEFT JOIN boxes b ON b.id = r.box_id
               WHERE ?1 IS NULL OR r.district IN (SELECT value FROM json_each(?1))",
         )?
@@ -267,24 +299,16 @@ pub fn safety_rows(
             Ok((
                 row.get::<_, i64>(0)?,
                 row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-                row.get::<_, String>(5)?,
-                row.get::<_, Option<String>>(6)?,
-                row.get::<_, Option<i64>>(7)?,
-                row.get::<_, Option<i64>>(8)?,
+                row.get::<_, Option<String>>(2)?,
+                row.get::<_, Option<i64>>(3)?,
+                row.get::<_, Option<i64>>(4)?,
             ))
         })?
     {
-        let (id, name, kana, district, address, phone, birth, check_in, key) = row?;
+        let (id, kana, birth, check_in, key) = row?;
         let (open_alerts, escalated) = alerts.get(&id).copied().unwrap_or((0, false));
         rows.push(SafetyRow {
             id,
-            name,
-            district,
-            address,
-            phone,
             facts: Facts {
                 shelter: shelter.remove(&id),
                 last_check_in_at: check_in.map(from_ms),
