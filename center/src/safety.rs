@@ -230,6 +230,9 @@ pub struct Risk {
     pub birth_date: Option<jiff::civil::Date>,
     /// Her name's reading, to break ties.
     pub kana: String,
+    /// Her number, the last tie-break: the order is total, the same
+    /// whichever way it was reached.
+    pub id: i64,
 }
 
 /// Sorts a safety list: unconfirmed first (nothing known, then absent,
@@ -260,6 +263,7 @@ fn order((sa, ra): (Status, &Risk), (sb, rb): (Status, &Risk)) -> std::cmp::Orde
             (None, None) => std::cmp::Ordering::Equal,
         })
         .then_with(|| ra.kana.cmp(&rb.kana))
+        .then(ra.id.cmp(&rb.id))
 }
 
 #[cfg(test)]
@@ -341,6 +345,7 @@ mod tests {
             open_alerts,
             birth_date: birth,
             kana: kana.into(),
+            id: 0,
         };
         let mut rows = vec![
             (

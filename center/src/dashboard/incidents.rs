@@ -236,19 +236,23 @@ pub(crate) async fn page(
             let Some(incident) = incidents::get(conn, id)? else {
                 return Ok(None);
             };
-            let rows = incidents::safety_rows(conn, &incident, viewer.districts.as_deref(), now)?;
+            let page = incidents::safety_page(
+                conn,
+                &incident,
+                viewer.districts.as_deref(),
+                now,
+                LIST_LIMIT,
+            )?;
             let shelters = incidents::shelters(conn, &incident, now)?;
             let detail = format!(
                 "{} {}: {} residents",
-                incident.id,
-                incident.name,
-                rows.len()
+                incident.id, incident.name, page.total
             );
             audit::record(conn, &viewer, "incident.view", None, &detail, now)?;
-            Ok(Some((incident, rows, shelters)))
+            Ok(Some((incident, page, shelters)))
         })
         .await?;
-    let Some((incident, rows, shelters)) = found else {
+    let Some((incident, page, shelters)) = found else {
         return Err(PageError::NotFound);
     };
     let tz = &state.config.time_zone;
@@ -291,12 +295,8 @@ pub(crate) async fn page(
             }
         })
         .collect();
-    let mut judged = judged(rows, &incident);
-    let total = judged.len();
-    let confirmed = judged
-        .iter()
-        .filter(|(a, _)| a.status.is_confirmed())
-        .count();
+    let (total, confirmed) = (page.total, page.confirmed);
+    let mut judged = judged(page.rows, &incident);
     safety::first(&mut judged, LIST_LIMIT, |(a, r)| (a.status, &r.risk));
     let ids: Vec<i64> = judged.iter().map(|(_, r)| r.id).collect();
     let mut contacts = state

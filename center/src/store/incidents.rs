@@ -216,15 +216,15 @@ pub fn contacts(conn: &Connection, residents: &[i64]) -> Result<HashMap<i64, Con
     Ok(contacts)
 }
 
-/// Every watch-over resident of `districts` (`None`: all) with what is
-/// known of them during `incident` up to `now`. Cost: one pass over the
-/// residents, and the incident's few taps, checks and open alerts by key.
-pub fn safety_rows(
-    conn: &Connection,
-    incident: &Incident,
-    districts: Option<&[String]>,
-    now: Timestamp,
-) -> Result<Vec<SafetyRow>> {
+/// What an incident knows by resident beyond their own rows: the latest
+/// shelter tap, the latest nurse's record, and open alerts.
+struct Known {
+    shelter: HashMap<i64, (Timestamp, String)>,
+    nurse: HashMap<i64, NurseCheck>,
+    alerts: HashMap<i64, (i64, bool)>,
+}
+
+fn known(conn: &Connection, incident: &Incident, now: Timestamp) -> Result<Known> {
     let (from, until) = (ms(incident.opened_at), ms(incident.until(now)));
     let mut shelter: HashMap<i64, (Timestamp, String)> = HashMap::new();
     for row in conn
@@ -286,7 +286,66 @@ pub fn safety_rows(
         let (resident, open, escalated) = row?;
         alerts.insert(resident, (open, escalated));
     }
+    Ok(Known {
+        shelter,
+        nurse,
+        alerts,
+    })
+}
 
+impl Known {
+    /// A resident's row from her own columns.
+    fn row(
+        &mut self,
+        (id, kana, birth, check_in, key): (i64, String, Option<String>, Option<i64>, Option<i64>),
+    ) -> SafetyRow {
+        let (open_alerts, escalated) = self.alerts.get(&id).copied().unwrap_or((0, false));
+        SafetyRow {
+            id,
+            facts: Facts {
+                shelter: self.shelter.remove(&id),
+                last_check_in_at: check_in.map(from_ms),
+                last_key_at: key.map(from_ms),
+                nurse: self.nurse.remove(&id),
+            },
+            risk: Risk {
+                escalated,
+                open_alerts,
+                birth_date: birth.and_then(|b| b.parse().ok()),
+                kana,
+                id,
+            },
+        }
+    }
+}
+
+type OwnColumns = (i64, String, Option<String>, Option<i64>, Option<i64>);
+
+fn own_columns(row: &rusqlite::Row<'_>) -> rusqlite::Result<OwnColumns> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+    ))
+}
+
+fn json_ids<'a>(ids: impl Iterator<Item = &'a i64>) -> String {
+    serde_json::to_string(&ids.collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into())
+}
+
+/// Every watch-over resident of `districts` (`None`: all) with what is
+/// known of them during `incident` up to `now` (for the CSV). Cost: one
+/// pass over the residents, and the incident's few taps, checks and open
+/// alerts by key.
+pub fn safety_rows(
+    conn: &Connection,
+    incident: &Incident,
+    districts: Option<&[String]>,
+    now: Timestamp,
+) -> Result<Vec<SafetyRow>> {
+    let mut known = known(conn, incident, now)?;
     let districts = districts.map(|ds| serde_json::to_string(ds).unwrap_or_else(|_| "[]".into()));
     let mut rows = Vec::new();
     for row in conn
@@ -295,35 +354,95 @@ pub fn safety_rows(
                FROM residents r LEFT JOIN boxes b ON b.id = r.box_id
               WHERE ?1 IS NULL OR r.district IN (SELECT value FROM json_each(?1))",
         )?
-        .query_map([districts], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, Option<String>>(2)?,
-                row.get::<_, Option<i64>>(3)?,
-                row.get::<_, Option<i64>>(4)?,
-            ))
-        })?
+        .query_map([districts], own_columns)?
     {
-        let (id, kana, birth, check_in, key) = row?;
-        let (open_alerts, escalated) = alerts.get(&id).copied().unwrap_or((0, false));
-        rows.push(SafetyRow {
-            id,
-            facts: Facts {
-                shelter: shelter.remove(&id),
-                last_check_in_at: check_in.map(from_ms),
-                last_key_at: key.map(from_ms),
-                nurse: nurse.remove(&id),
-            },
-            risk: Risk {
-                escalated,
-                open_alerts,
-                birth_date: birth.and_then(|b| b.parse().ok()),
-                kana,
-            },
-        });
+        rows.push(known.row(row?));
     }
     Ok(rows)
+}
+
+/// The head of a safety list and its counts.
+#[derive(Debug, Clone)]
+pub struct SafetyPage {
+    /// At least the first `n` in [`crate::safety::rank`]'s order (a few
+    /// more, unordered: [`crate::safety::first`] picks them).
+    pub rows: Vec<SafetyRow>,
+    /// Residents on the list.
+    pub total: usize,
+    /// Of them confirmed safe.
+    pub confirmed: usize,
+}
+
+/// The first `n` residents of the safety list of `districts` during
+/// `incident`, and its counts, without bringing the whole town into
+/// memory: SQLite orders by the status [`crate::safety::assess`] gives and
+/// by age and reading, keeping `n` plus the residents with open alerts
+/// (whose order among themselves only the alerts decide); the caller ranks
+/// those exactly. The status here must stay the one `assess` gives: a
+/// test compares the two.
+pub fn safety_page(
+    conn: &Connection,
+    incident: &Incident,
+    districts: Option<&[String]>,
+    now: Timestamp,
+    n: usize,
+) -> Result<SafetyPage> {
+    let mut known = known(conn, incident, now)?;
+    let since = ms(incident.opened_at);
+    let confirming = json_ids(
+        known.shelter.keys().chain(
+            known
+                .nurse
+                .iter()
+                .filter(|(_, c)| c.outcome.is_safe())
+                .map(|(id, _)| id),
+        ),
+    );
+    let absent = json_ids(
+        known
+            .nurse
+            .iter()
+            .filter(|(_, c)| !c.outcome.is_safe())
+            .map(|(id, _)| id),
+    );
+    let alerted = json_ids(known.alerts.keys());
+    let districts = districts.map(|ds| serde_json::to_string(ds).unwrap_or_else(|_| "[]".into()));
+    let (total, confirmed): (i64, i64) = conn
+        .prepare_cached(
+            "SELECT count(*), total(r.last_check_in_at >= ?2 OR r.id IN (SELECT value FROM json_each(?3)))
+               FROM residents r
+              WHERE ?1 IS NULL OR r.district IN (SELECT value FROM json_each(?1))",
+        )?
+        .query_row(params![districts, since, confirming], |row| {
+            Ok((row.get(0)?, row.get::<_, f64>(1)? as i64))
+        })?;
+    let limit = i64::try_from(n + known.alerts.len()).unwrap_or(i64::MAX);
+    let mut rows = Vec::new();
+    for row in conn
+        .prepare_cached(
+            "SELECT r.id, r.kana, r.birth_date, r.last_check_in_at, b.last_key_at
+               FROM residents r LEFT JOIN boxes b ON b.id = r.box_id
+              WHERE ?1 IS NULL OR r.district IN (SELECT value FROM json_each(?1))
+              ORDER BY CASE WHEN r.last_check_in_at >= ?2 OR r.id IN (SELECT value FROM json_each(?3)) THEN 3
+                            WHEN r.id IN (SELECT value FROM json_each(?4)) THEN 1
+                            WHEN b.last_key_at >= ?2 THEN 2
+                            ELSE 0 END,
+                       r.id IN (SELECT value FROM json_each(?5)) DESC,
+                       r.birth_date IS NULL, r.birth_date, r.kana, r.id
+              LIMIT ?6",
+        )?
+        .query_map(
+            params![districts, since, confirming, absent, alerted, limit],
+            own_columns,
+        )?
+    {
+        rows.push(known.row(row?));
+    }
+    Ok(SafetyPage {
+        rows,
+        total: usize::try_from(total).unwrap_or(0),
+        confirmed: usize::try_from(confirmed).unwrap_or(0),
+    })
 }
 
 /// Who is at a shelter.
@@ -421,4 +540,138 @@ pub fn shelters(conn: &Connection, incident: &Incident, now: Timestamp) -> Resul
         }
     }
     Ok(shelters.into_iter().map(|(_, s)| s).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::safety;
+
+    /// The page's SQL ordering and counts agree with the pure judgement
+    /// of the whole list, over residents with every kind of fact.
+    #[test]
+    fn the_page_is_the_head_of_the_whole_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = super::super::Store::open(&dir.path().join("c.sqlite3")).unwrap();
+        let t = |s: &str| -> Timestamp { s.parse().unwrap() };
+        let opened = t("2026-12-07T00:00:00Z");
+        let now = t("2026-12-07T06:00:00Z");
+        store
+            .transaction(|c| {
+                c.execute_batch(
+                    "INSERT INTO boxes (id, device_id, token_hash, created_at) VALUES (1, 'b1', x'01', 0), (2, 'b2', x'02', 0);
+                     INSERT INTO stations (box_id, place, kind, district, created_at) VALUES (2, '体育館', 'shelter', '東町', 0);
+                     INSERT INTO staff (id, login, name, role, created_at) VALUES (1, 'n', '保健師', 'nurse', 0);",
+                )?;
+                let incident = open(c, "台風10号", "test", opened)?;
+                // A deterministic mix: 240 residents with every kind of
+                // fact before and after the opening, in two districts.
+                let mut x: u64 = 7;
+                let mut next = || {
+                    x = x
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    (x >> 33) % 100
+                };
+                for i in 0..240i64 {
+                    let check_in = match next() {
+                        0..=19 => Some(ms(opened) + 60_000 * (i + 1)),
+                        20..=49 => Some(ms(opened) - 3_600_000),
+                        _ => None,
+                    };
+                    let birth = (next() < 70).then(|| {
+                        format!("19{:02}-0{}-1{}", 30 + next() % 40, 1 + next() % 9, next() % 10)
+                    });
+                    c.execute(
+                        "INSERT INTO residents (id, name, kana, district, box_id, care_plan, watched_since, last_check_in_at, birth_date, created_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, '{}', 0, ?6, ?7, 0)",
+                        params![
+                            i + 1,
+                            format!("利用者 {i}"),
+                            format!("か{}", next() % 30),
+                            if i % 3 == 0 { "西町" } else { "東町" },
+                            (next() < 50).then_some(1),
+                            check_in,
+                            birth
+                        ],
+                    )?;
+                    match next() {
+                        0..=9 => {
+                            let id = i.to_be_bytes().to_vec();
+                            c.execute(
+                                "INSERT INTO events (id, box_id, kind, recorded_at, boot_id, seq, received_at, corrected_at, body)
+                                 VALUES (?1, 2, 'tap', '', x'00', ?2, 0, 0, '{}')",
+                                params![id, i + 1],
+                            )?;
+                            c.execute(
+                                "INSERT INTO taps (event_id, station_id, resident_id, at, local_date)
+                                 VALUES (?1, 2, ?2, ?3, '2026-12-07')",
+                                params![id, i + 1, ms(opened) + 1000 * i],
+                            )?;
+                        }
+                        10..=14 => record_check(
+                            c,
+                            &incident,
+                            i + 1,
+                            NurseOutcome::Absent,
+                            "",
+                            Some(1),
+                            "n",
+                            now,
+                        )?,
+                        15..=19 => record_check(
+                            c,
+                            &incident,
+                            i + 1,
+                            NurseOutcome::PhoneSafe,
+                            "",
+                            Some(1),
+                            "n",
+                            now,
+                        )?,
+                        _ => {}
+                    }
+                    if next() < 12 {
+                        c.execute(
+                            "INSERT INTO alerts (resident_id, kind, state, reason, opened_at, escalated_at)
+                             VALUES (?1, 'missed', 'open', '', 0, ?2)",
+                            params![i + 1, (next() < 30).then_some(1)],
+                        )?;
+                    }
+                }
+                c.execute(
+                    "UPDATE boxes SET last_key_at = ?1 WHERE id = 1",
+                    [ms(opened) + 5_000],
+                )?;
+                let judge = |rows: Vec<SafetyRow>| -> Vec<(safety::Assessment, SafetyRow)> {
+                    rows.into_iter()
+                        .map(|r| (safety::assess(&r.facts, opened), r))
+                        .collect()
+                };
+                for districts in [None, Some(vec!["東町".to_owned()])] {
+                    let mut all = judge(safety_rows(c, &incident, districts.as_deref(), now)?);
+                    let confirmed = all.iter().filter(|(a, _)| a.status.is_confirmed()).count();
+                    assert!(confirmed > 10 && confirmed < all.len() - 10, "a mix");
+                    safety::rank(&mut all, |(a, r)| (a.status, &r.risk));
+                    // Cut inside each status, and across each boundary.
+                    let before = |s: safety::Status| all.iter().filter(|(a, _)| a.status < s).count();
+                    let mut cuts = vec![1, 7, all.len()];
+                    for s in [safety::Status::Absent, safety::Status::ActivityOnly, safety::Status::Confirmed] {
+                        let b = before(s);
+                        cuts.extend([b, b + 1, b + 2]);
+                    }
+                    for n in cuts.into_iter().filter(|&n| n > 0) {
+                        let page = safety_page(c, &incident, districts.as_deref(), now, n)?;
+                        assert_eq!((page.total, page.confirmed), (all.len(), confirmed));
+                        let mut head = judge(page.rows);
+                        safety::first(&mut head, n, |(a, r)| (a.status, &r.risk));
+                        let want: Vec<i64> = all.iter().take(n).map(|(_, r)| r.id).collect();
+                        let got: Vec<i64> = head.iter().map(|(_, r)| r.id).collect();
+                        assert_eq!(got, want, "the first {n} of {districts:?}");
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
 }
