@@ -6,13 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-#[allow(dead_code)] // the household center is not used here
-mod common;
-#[path = "common/processes.rs"]
-mod processes;
-
-use common::stub_center::StubCenter;
-use common::tv::{self as tv, post, wait_for};
+use crate::common::stub_center::StubCenter;
+use crate::common::tv::{self as tv, post, wait_for};
+use crate::processes;
 use mimamori_daemon::cec::Tv;
 use mimamori_daemon::devices::Devices;
 use mimamori_daemon::hardware::fake::FakeBoard;

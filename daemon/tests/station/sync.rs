@@ -3,13 +3,10 @@
 //! center has answered (heartbeats go meanwhile), then every tap arrives
 //! once, in order — also after a day offline and a restart.
 
-#[path = "common/stub_center.rs"]
-mod stub_center;
-
+use crate::common::stub_center::StubCenter;
 use mimamori_daemon::outbox::Outbox;
 use mimamori_daemon::sync::SyncClient;
 use mimamori_protocol::*;
-use stub_center::StubCenter;
 
 fn at(text: &str) -> Timestamp {
     text.parse().unwrap()
