@@ -94,6 +94,13 @@ pub(super) enum ChildCommand {
         #[arg(long)]
         cert: Option<PathBuf>,
     },
+    /// Registers the children of a CSV file (児童名簿: one row per child,
+    /// with their card and up to two guardians), all or none. UTF-8 (with
+    /// or without BOM) or Shift_JIS; see docs/center.md for the columns.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+    },
     /// A child's guardians, who hear of the taps by mail.
     #[command(subcommand)]
     Guardian(GuardianCommand),
@@ -267,6 +274,23 @@ pub(super) fn child(
             println!("{name} bound to child {id}");
         }
         ChildCommand::Guardian(command) => guardian(store, command, now)?,
+        ChildCommand::Import { file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let rows = crate::import::parse_children(&bytes)
+                .map_err(|e| anyhow::anyhow!("{}: nothing was imported\n{e}", file.display()))?;
+            let ids = store
+                .transaction(|c| crate::store::import::import_children(c, &rows, WHO, now))
+                .map_err(|e| anyhow::anyhow!("{}: nothing was imported\n{e}", file.display()))?;
+            let guardians: usize = rows.iter().map(|r| r.guardians.len()).sum();
+            println!(
+                "{} children and {guardians} guardians imported from {} (ids {}..={})",
+                ids.len(),
+                file.display(),
+                ids.first().copied().unwrap_or(0),
+                ids.last().copied().unwrap_or(0)
+            );
+        }
     }
     Ok(())
 }
