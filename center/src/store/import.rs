@@ -202,12 +202,7 @@ pub fn import_children(
             continue;
         }
         if let Some(uid) = &row.card_uid {
-            if let Some(holder) = children::card_holder(conn, Some(uid.as_bytes()), None)? {
-                let whom = match holder.split_once(' ') {
-                    Some(("resident", id)) => format!("利用者（利用者ID {id}）"),
-                    Some((_, id)) => format!("別の児童（児童ID {id}）"),
-                    None => holder.clone(),
-                };
+            if let Some(whom) = children::card_holder_ja(conn, uid)? {
                 problems.push(format!(
                     "{line}行目「カードUID」: カード {uid} は既に{whom}に登録されています"
                 ));
