@@ -156,6 +156,8 @@ pub fn child(conn: &Connection, child: i64) -> Result<Option<ChildDetails>> {
 /// A child's card as listed.
 #[derive(Debug, Serialize)]
 pub struct ChildCardSummary {
+    /// Its id.
+    pub id: i64,
     /// card_uid or jpki.
     pub kind: String,
     /// The UID in hex, or the certificate's fingerprint in hex.
@@ -168,7 +170,7 @@ pub struct ChildCardSummary {
 pub fn list_child_cards(conn: &Connection, child: i64) -> Result<Vec<ChildCardSummary>> {
     ensure_child(conn, child)?;
     conn.prepare(
-        "SELECT kind, uid, fingerprint, created_at FROM child_cards WHERE child_id = ?1 ORDER BY id",
+        "SELECT kind, uid, fingerprint, created_at, id FROM child_cards WHERE child_id = ?1 ORDER BY id",
     )?
     .query_map([child], |row| {
         let uid: Option<Vec<u8>> = row.get(1)?;
@@ -180,6 +182,7 @@ pub fn list_child_cards(conn: &Connection, child: i64) -> Result<Vec<ChildCardSu
             .map(|b| format!("{b:02X}"))
             .collect();
         Ok(ChildCardSummary {
+            id: row.get(4)?,
             kind: row.get(0)?,
             key,
             created_at: super::from_ms(row.get(3)?),
@@ -187,6 +190,35 @@ pub fn list_child_cards(conn: &Connection, child: i64) -> Result<Vec<ChildCardSu
     })?
     .collect::<std::result::Result<_, _>>()
     .map_err(StoreError::from)
+}
+
+/// Unbinds one of a child's cards (a mistyped UID, a lost card): stations
+/// stop recognising it, and it may be bound to someone else. Audited as
+/// `child.card.unbind`.
+pub fn unbind_child_card(
+    conn: &Connection,
+    child: i64,
+    card: i64,
+    who: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let removed = conn.execute(
+        "DELETE FROM child_cards WHERE id = ?1 AND child_id = ?2",
+        params![card, child],
+    )?;
+    if removed == 0 {
+        return Err(StoreError::NotFound(format!(
+            "child {child} has no card {card}"
+        )));
+    }
+    touch_people(conn)?;
+    record_admin(
+        conn,
+        who,
+        "child.card.unbind",
+        &format!("child {child}: card {card}"),
+        now,
+    )
 }
 
 /// Who holds a card's UID, in Japanese for the pages and import messages:

@@ -266,12 +266,57 @@ async fn an_administrator_adds_a_child_a_card_and_a_guardian() {
         page.text()
     );
 
-    // The search finds by reading or school.
-    let found = web.get("/dashboard/admin/children?q=やまだ").await.text();
-    assert!(
-        found.contains("山田 太郎") && !found.contains("鈴木 花"),
-        "{found}"
+    // A mistyped card is unbound; then it may be someone else's.
+    let card = one(&dir, "SELECT id FROM child_cards");
+    let page = web
+        .post(
+            &format!("/dashboard/admin/children/{child}/cards/{card}/unbind"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.text());
+    let page = web
+        .post(
+            &format!("/dashboard/admin/children/{other}/cards"),
+            &[("csrf", &csrf), ("uid", "04C0FFEE112233")],
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.text());
+    assert_eq!(
+        one(&dir, "SELECT child_id FROM child_cards"),
+        other.to_string()
     );
+
+    // An address that is not one is refused in Japanese.
+    let page = web
+        .post(
+            &format!("/dashboard/admin/children/{other}/guardians"),
+            &[
+                ("csrf", &csrf),
+                ("name", "鈴木 恵子"),
+                ("email", "keiko-at-example.jp"),
+                ("policy", "first_of_day"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 400);
+    assert!(
+        page.text().contains("メールアドレスとして読めません"),
+        "{}",
+        page.text()
+    );
+
+    // The search finds by reading (hiragana or katakana) or district.
+    for q in ["やまだ", "ヤマダ"] {
+        let found = web
+            .get(&format!("/dashboard/admin/children?q={q}"))
+            .await
+            .text();
+        assert!(
+            found.contains("山田 太郎") && !found.contains("鈴木 花"),
+            "{q}: {found}"
+        );
+    }
     let found = web.get("/dashboard/admin/children?q=北部").await.text();
     assert!(
         !found.contains("山田 太郎") && found.contains("鈴木 花"),
@@ -301,7 +346,13 @@ async fn an_administrator_adds_a_child_a_card_and_a_guardian() {
         )
         .await;
     assert_eq!(page.status, 303, "{}", page.text());
-    assert_eq!(count(&dir, "SELECT COUNT(*) FROM child_cards"), 0);
+    assert_eq!(
+        count(
+            &dir,
+            &format!("SELECT COUNT(*) FROM children WHERE id = {child} AND removed_at IS NOT NULL")
+        ),
+        1
+    );
     assert_eq!(
         web.get(&format!("/dashboard/admin/children/{child}"))
             .await
@@ -319,6 +370,8 @@ async fn an_administrator_adds_a_child_a_card_and_a_guardian() {
         "admin.child.add",
         "child.card",
         "admin.child.card",
+        "child.card.unbind",
+        "admin.child.card.unbind",
         "guardian.add",
         "admin.guardian.add",
         "guardian.remove",

@@ -61,12 +61,19 @@ struct ListPage {
 }
 
 /// Whether a child matches the search: its words all found in the name,
-/// the reading, the district or the school.
+/// the reading (written in hiragana or katakana), the district or the
+/// school.
 fn matches(child: &children::ChildSummary, q: &str) -> bool {
     q.split_whitespace().all(|word| {
-        let kana_word: String = word.split_whitespace().collect();
+        let hiragana: String = word
+            .chars()
+            .map(|c| match c {
+                'ァ'..='ヶ' => char::from_u32(u32::from(c) - 0x60).unwrap_or(c),
+                c => c,
+            })
+            .collect();
         child.name.contains(word)
-            || child.kana.replace(' ', "").contains(&kana_word)
+            || child.kana.contains(&hiragana)
             || child.district.contains(word)
             || child.school.contains(word)
     })
@@ -200,6 +207,7 @@ pub(crate) async fn import(
 }
 
 struct CardLine {
+    id: i64,
     kind: &'static str,
     key: String,
     added: String,
@@ -281,6 +289,7 @@ pub(crate) async fn page(
         cards: cards
             .into_iter()
             .map(|c| CardLine {
+                id: c.id,
                 kind: if c.kind == "jpki" {
                     "マイナンバーカード（利用者証明用証明書）"
                 } else {
@@ -339,6 +348,26 @@ pub(crate) async fn bind_card(
     Ok(back(&child_page(id), "bound"))
 }
 
+/// `POST /dashboard/admin/children/{id}/cards/{card}/unbind`.
+pub(crate) async fn unbind_card(
+    State(state): State<DashboardState>,
+    addr: ClientAddr,
+    headers: HeaderMap,
+    Path((id, card)): Path<(i64, i64)>,
+    Form(fields): Form<Fields>,
+) -> Result<Response, PageError> {
+    let me = admin(&state, &headers, &addr, "child cards").await?;
+    csrf(&me, &fields)?;
+    let now = state.clock.now();
+    let who = me.viewer.login.clone();
+    change(&state, &me, "admin.child.card.unbind", move |conn, _| {
+        children::unbind_child_card(conn, id, card, &who, now)?;
+        Ok(((), None, format!("child {id}: card {card}")))
+    })
+    .await?;
+    Ok(back(&child_page(id), "unbound"))
+}
+
 /// `POST /dashboard/admin/children/{id}/guardians`: adds a guardian.
 pub(crate) async fn add_guardian(
     State(state): State<DashboardState>,
@@ -352,10 +381,16 @@ pub(crate) async fn add_guardian(
     let policy: GuardianPolicy = required(&fields, "policy", "通知")?
         .parse()
         .map_err(|_| PageError::BadRequest("通知の設定を選んでください。".into()))?;
+    let email = required(&fields, "email", "メールアドレス")?.to_owned();
+    crate::store::people::check_email(&email).map_err(|_| {
+        PageError::BadRequest(format!(
+            "「{email}」はメールアドレスとして読めません（例: hanako@example.jp）。"
+        ))
+    })?;
     let new = NewGuardian {
         child: id,
         name: required(&fields, "name", "保護者の氏名")?.to_owned(),
-        email: required(&fields, "email", "メールアドレス")?.to_owned(),
+        email,
         relation: field(&fields, "relation").to_owned(),
         policy,
         consent_on: day_field(&fields, "consent_on", "同意日")?,

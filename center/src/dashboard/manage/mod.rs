@@ -112,6 +112,10 @@ pub fn router() -> Router<DashboardState> {
             post(children::bind_card),
         )
         .route(
+            "/dashboard/admin/children/{id}/cards/{card}/unbind",
+            post(children::unbind_card),
+        )
+        .route(
             "/dashboard/admin/children/{id}/guardians",
             post(children::add_guardian),
         )
