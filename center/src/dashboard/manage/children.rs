@@ -64,19 +64,23 @@ struct ListPage {
 /// the reading (written in hiragana or katakana), the district or the
 /// school.
 fn matches(child: &children::ChildSummary, q: &str) -> bool {
+    let kana = hiragana(&child.kana);
     q.split_whitespace().all(|word| {
-        let hiragana: String = word
-            .chars()
-            .map(|c| match c {
-                'ァ'..='ヶ' => char::from_u32(u32::from(c) - 0x60).unwrap_or(c),
-                c => c,
-            })
-            .collect();
         child.name.contains(word)
-            || child.kana.contains(&hiragana)
+            || kana.contains(&hiragana(word))
             || child.district.contains(word)
             || child.school.contains(word)
     })
+}
+
+/// Katakana as hiragana: ヤマダ and やまだ are one reading.
+fn hiragana(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            'ァ'..='ヶ' => char::from_u32(u32::from(c) - 0x60).unwrap_or(c),
+            c => c,
+        })
+        .collect()
 }
 
 async fn list_page(
