@@ -70,6 +70,31 @@ async fn an_administrator_adds_a_station_and_sees_its_token_once() {
         hex::encode_upper(mimamori_center::store::sync::token_hash(&token))
     );
 
+    // The same device id again, or one that cannot be: refused in Japanese.
+    for (device, message) in [
+        (
+            "nanbu-st-0001",
+            "端末ID nanbu-st-0001 は既に登録されています",
+        ),
+        ("南部 1", "端末IDには英数字と"),
+    ] {
+        let page = web
+            .post(
+                "/dashboard/admin/stations",
+                &[
+                    ("csrf", &csrf),
+                    ("place", "南部公民館"),
+                    ("kind", "community_center"),
+                    ("district", "東町"),
+                    ("device_id", device),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 400);
+        assert!(page.text().contains(message), "{}", page.text());
+    }
+    assert_eq!(count(&dir, "SELECT COUNT(*) FROM stations"), 1);
+
     // The list: the place, its kind in Japanese, never heard from (red),
     // and no token.
     let list = web.get("/dashboard/admin/stations").await.text();

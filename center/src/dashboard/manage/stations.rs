@@ -11,7 +11,7 @@ use mimamori_protocol::StationKind;
 use super::boxes::TokenPage;
 use super::{Fields, ListQuery, admin, back, change, csrf, done_message, required};
 use crate::dashboard::{Chrome, ClientAddr, DashboardState, PageError, age, local_time, render};
-use crate::store::{manage, stations};
+use crate::store::{StoreError, manage, stations};
 
 const LIST: &str = "/dashboard/admin/stations";
 
@@ -97,8 +97,15 @@ pub(crate) async fn add(
     let kind = StationKind::parse(required(&fields, "kind", "種類")?)
         .filter(|k| *k != StationKind::Unknown)
         .ok_or_else(|| PageError::BadRequest("種類を選んでください。".into()))?;
+    let device_id: mimamori_protocol::DeviceId = required(&fields, "device_id", "端末ID")?
+        .parse()
+        .map_err(|_| {
+            PageError::BadRequest(
+                "端末IDには英数字と . _ - が使えます（1〜64文字、先頭は英数字）。".into(),
+            )
+        })?;
     let new = stations::NewStation {
-        device_id: required(&fields, "device_id", "端末ID")?.to_owned(),
+        device_id: device_id.to_string(),
         place: required(&fields, "place", "設置場所")?.to_owned(),
         kind,
         district: required(&fields, "district", "地区")?.to_owned(),
@@ -107,7 +114,12 @@ pub(crate) async fn add(
     let who = me.viewer.login.clone();
     let device = new.device_id.clone();
     let token = change(&state, &me, "admin.station.add", move |conn, _| {
-        let token = stations::add_station(conn, &new, &who, now)?;
+        let token = stations::add_station(conn, &new, &who, now).map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                StoreError::Conflict(format!("端末ID {} は既に登録されています", new.device_id))
+            }
+            other => other,
+        })?;
         Ok((
             token,
             None,
