@@ -623,3 +623,32 @@ async fn nurses_get_404_and_forms_without_the_token_are_refused() {
     );
     center.stop().await;
 }
+
+#[tokio::test]
+async fn the_children_list_comes_50_a_page() {
+    let (_tmp, dir) = temp();
+    let now = at("2026-12-01T00:00:00Z");
+    for i in 0..51 {
+        child(
+            &dir,
+            &format!("児童 {i:02}"),
+            &format!("じどう {i:02}"),
+            &format!("04{i:06X}"),
+            now,
+        );
+    }
+    let (center, _clock) = start(&dir, now).await;
+    let mut web = admin_web(&dir, &center.url, now).await;
+    let first = web.get("/dashboard/admin/children").await.text();
+    assert!(
+        first.contains("児童 00") && first.contains("児童 49") && !first.contains("児童 50"),
+        "{first}"
+    );
+    assert!(first.contains("page=1\">次の50人"), "{first}");
+    let second = web.get("/dashboard/admin/children?page=1").await.text();
+    assert!(
+        second.contains("児童 50") && !second.contains("児童 49") && !second.contains("次の50人"),
+        "{second}"
+    );
+    center.stop().await;
+}

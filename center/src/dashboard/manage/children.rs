@@ -21,6 +21,8 @@ use crate::store::children::{self, ChildCard, NewChild, NewGuardian};
 use crate::store::dashboard::audit;
 
 const LIST: &str = "/dashboard/admin/children";
+/// Children on one page of the list.
+const PAGE_SIZE: usize = 50;
 
 fn child_page(id: i64) -> String {
     format!("/dashboard/admin/children/{id}")
@@ -56,6 +58,8 @@ struct ListPage {
     chrome: Chrome,
     done: &'static str,
     q: String,
+    page: u32,
+    more: bool,
     rows: Vec<ChildLine>,
     problems: Vec<String>,
 }
@@ -87,6 +91,7 @@ async fn list_page(
     state: &DashboardState,
     me: &crate::dashboard::SignedIn,
     q: String,
+    page: u32,
     done: &'static str,
     problems: Vec<String>,
 ) -> Result<ListPage, PageError> {
@@ -94,28 +99,35 @@ async fn list_page(
         .db
         .run(|conn, _| children::list_children(conn))
         .await?;
+    let mut rows: Vec<ChildLine> = all
+        .into_iter()
+        .filter(|c| matches(c, q.trim()))
+        .skip(page as usize * PAGE_SIZE)
+        .take(PAGE_SIZE + 1)
+        .map(|c| ChildLine {
+            id: c.id,
+            name: c.name,
+            kana: c.kana,
+            district: c.district,
+            school: c.school,
+            cards: c.cards,
+            guardians: c.guardians,
+        })
+        .collect();
+    let more = rows.len() > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE);
     Ok(ListPage {
         chrome: me.chrome("児童の管理"),
         done,
-        rows: all
-            .into_iter()
-            .filter(|c| matches(c, q.trim()))
-            .map(|c| ChildLine {
-                id: c.id,
-                name: c.name,
-                kana: c.kana,
-                district: c.district,
-                school: c.school,
-                cards: c.cards,
-                guardians: c.guardians,
-            })
-            .collect(),
+        rows,
         q,
+        page,
+        more,
         problems,
     })
 }
 
-/// `GET /dashboard/admin/children?q=`.
+/// `GET /dashboard/admin/children?q=&page=`: 50 a page.
 pub(crate) async fn list(
     State(state): State<DashboardState>,
     addr: ClientAddr,
@@ -123,7 +135,15 @@ pub(crate) async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
     let me = admin(&state, &headers, &addr, "children").await?;
-    let page = list_page(&state, &me, query.q, done_message(&query.done), vec![]).await?;
+    let page = list_page(
+        &state,
+        &me,
+        query.q,
+        query.page,
+        done_message(&query.done),
+        vec![],
+    )
+    .await?;
     render(&page)
 }
 
@@ -206,7 +226,7 @@ pub(crate) async fn import(
             }
         }
     };
-    let page = list_page(&state, &me, String::new(), "", problems).await?;
+    let page = list_page(&state, &me, String::new(), 0, "", problems).await?;
     Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response())
 }
 
