@@ -41,7 +41,7 @@ fn expected() -> Vec<ImportedChild> {
             district: "南部".into(),
             school: "南部小学校".into(),
             birth_date: Some(date(2016, 5, 1)),
-            card_uid: Some("04A1B2C3D4E5F6".parse().unwrap()),
+            cards: vec!["04A1B2C3D4E5F6".parse().unwrap()],
             guardians: vec![
                 ImportedGuardian {
                     name: "山田 花子".into(),
@@ -66,7 +66,7 @@ fn expected() -> Vec<ImportedChild> {
             district: "北部".into(),
             school: "北部小学校".into(),
             birth_date: Some(date(2017, 7, 7)),
-            card_uid: Some("04B1C2D3".parse().unwrap()),
+            cards: vec!["04B1C2D3".parse().unwrap()],
             guardians: vec![ImportedGuardian {
                 name: "鈴木 恵子".into(),
                 email: "keiko@example.jp".into(),
@@ -82,7 +82,7 @@ fn expected() -> Vec<ImportedChild> {
             district: "南部".into(),
             school: String::new(),
             birth_date: None,
-            card_uid: None,
+            cards: vec![],
             guardians: vec![],
         },
     ]
@@ -249,4 +249,25 @@ fn the_command_line_stores_every_row_or_none() {
         query(tmp.path(), "SELECT CAST(COUNT(*) AS TEXT) FROM children"),
         ["3"]
     );
+}
+
+#[test]
+fn a_child_with_a_school_card_and_a_library_card() {
+    let text = "氏名,ふりがな,地区,カードUID\n\
+                山田 太郎,やまだ たろう,南部,\"04000001、04000002\"\n\
+                鈴木 花,すずき はな,北部,04000003;04000002\n";
+    assert_eq!(
+        errors(text),
+        ["3行目「カードUID」: 2行目と同じカードです（カードは1人に1枚）"]
+    );
+    let children = parse_children(text.replace(";04000002", "").as_bytes()).unwrap();
+    assert_eq!(
+        children[0]
+            .cards
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["04000001", "04000002"]
+    );
+    assert_eq!(children[1].cards.len(), 1);
 }

@@ -48,8 +48,8 @@ pub struct ImportedChild {
     pub school: String,
     /// 生年月日.
     pub birth_date: Option<Date>,
-    /// カードUID.
-    pub card_uid: Option<CardUid>,
+    /// カードUID: none, one, or several (a school card and a library card).
+    pub cards: Vec<CardUid>,
     /// The guardians (0, 1 or 2), in the order of the columns.
     pub guardians: Vec<ImportedGuardian>,
 }
@@ -175,7 +175,7 @@ const GUARDIANS: [GuardianCols; 2] = [
 /// | 地区 | district | yes | 南部 |
 /// | 学校 | school | | 南部小学校 |
 /// | 生年月日 | birth_date | | 2016-05-01, 平成28年5月1日 |
-/// | カードUID | card_uid | | 04A1B2C3D4E5F6 |
+/// | カードUID | card_uid | | 04A1B2C3D4E5F6; several: 04A1B2C3、04B1C2D3 |
 /// | 保護者氏名 | guardian_name | with a guardian | 山田 花子 |
 /// | 保護者メール | guardian_email | with a guardian | hanako@example.jp |
 /// | 続柄 | relation | | 母 |
@@ -205,8 +205,8 @@ pub fn parse_children(bytes: &[u8]) -> Result<Vec<ImportedChild>, ImportErrors> 
         let before = cells.failures();
         let birth_date = cells.optional(Col::BirthDate, |t| Ok(parse_date(t)?));
         let birth_date_ok = cells.failures() == before;
-        let card = cells.optional(Col::CardUid, card_uid);
-        if let Some(uid) = &card {
+        let card_list = cells.optional(Col::CardUid, card_uids).unwrap_or_default();
+        for uid in &card_list {
             if let Some(&first_line) = cards.get(uid) {
                 cells.fail(Col::CardUid, ErrorKind::DuplicateCard { first_line });
             } else {
@@ -288,7 +288,7 @@ pub fn parse_children(bytes: &[u8]) -> Result<Vec<ImportedChild>, ImportErrors> 
             district,
             school: school.unwrap_or_default(),
             birth_date,
-            card_uid: card,
+            cards: card_list,
             guardians,
         });
     }
@@ -297,6 +297,33 @@ pub fn parse_children(bytes: &[u8]) -> Result<Vec<ImportedChild>, ImportErrors> 
     } else {
         Err(ImportErrors::new(errors))
     }
+}
+
+/// Most cards in one row (a station's roster carries at most 4 a person).
+pub const MAX_CARDS_PER_CHILD: usize = 4;
+
+/// カードUID: one card, or several separated by 、 , ; ・ or /.
+fn card_uids(text: &str) -> Result<Vec<CardUid>, ErrorKind> {
+    let mut uids = Vec::new();
+    for part in text
+        .split([',', '、', '，', ';', '；', '・', '/', '／', '\n'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let uid = card_uid(part)?;
+        if uids.contains(&uid) {
+            return Err(ErrorKind::Repeated {
+                text: part.to_owned(),
+            });
+        }
+        uids.push(uid);
+    }
+    if uids.len() > MAX_CARDS_PER_CHILD {
+        return Err(ErrorKind::TooManyCards {
+            max: MAX_CARDS_PER_CHILD,
+        });
+    }
+    Ok(uids)
 }
 
 /// 保護者メール: an address, full-width letters folded.
@@ -340,6 +367,25 @@ mod tests {
             Err(ErrorKind::UnknownPolicy {
                 text: "毎日".into()
             })
+        );
+    }
+
+    #[test]
+    fn several_cards_in_one_cell() {
+        let uids = card_uids("04A1B2C3、04:B1:C2:D3 ; ０４Ｃ１Ｃ２Ｃ３").unwrap();
+        assert_eq!(
+            uids.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["04A1B2C3", "04B1C2D3", "04C1C2C3"]
+        );
+        assert_eq!(
+            card_uids("04A1B2C3,04a1b2c3"),
+            Err(ErrorKind::Repeated {
+                text: "04a1b2c3".into()
+            })
+        );
+        assert_eq!(
+            card_uids("04000001,04000002,04000003,04000004,04000005"),
+            Err(ErrorKind::TooManyCards { max: 4 })
         );
     }
 

@@ -305,6 +305,12 @@ pub enum ErrorKind {
         /// Where the card appeared first.
         first_line: u64,
     },
+    /// More cards in one cell than a person may have.
+    #[error("カードは1人{max}枚までです")]
+    TooManyCards {
+        /// Most cards a person may have.
+        max: usize,
+    },
     /// A guardian's cells without a name or an address.
     #[error("保護者を書くときは氏名とメールアドレスの両方が必要です")]
     GuardianIncomplete,

@@ -57,7 +57,9 @@ mod text;
 pub use checkups::{
     MAX_ITEMS_PER_CHECKUP, MAX_UNIT_CHARS, NewCheckup, ResidentRef, parse_checkups,
 };
-pub use children::{DEFAULT_GUARDIAN_POLICY, ImportedChild, ImportedGuardian, parse_children};
+pub use children::{
+    DEFAULT_GUARDIAN_POLICY, ImportedChild, ImportedGuardian, MAX_CARDS_PER_CHILD, parse_children,
+};
 pub use date::{DateError, parse_date};
 pub use decode::{SourceEncoding, decode_text};
 pub use error::{ErrorKind, ImportError, ImportErrors};

@@ -201,13 +201,17 @@ pub fn import_children(
             ));
             continue;
         }
-        if let Some(uid) = &row.card_uid {
+        let mut held = false;
+        for uid in &row.cards {
             if let Some(whom) = children::card_holder_ja(conn, uid)? {
                 problems.push(format!(
                     "{line}行目「カードUID」: カード {uid} は既に{whom}に登録されています"
                 ));
-                continue;
+                held = true;
             }
+        }
+        if held {
+            continue;
         }
         let new = NewChild {
             name: row.name.clone(),
@@ -218,7 +222,7 @@ pub fn import_children(
         };
         let stored = (|| {
             let id = children::add_child(conn, &new, who, now)?;
-            if let Some(uid) = &row.card_uid {
+            for uid in &row.cards {
                 children::bind_child_card(conn, id, ChildCard::Uid(uid), who, now)?;
             }
             for g in &row.guardians {
