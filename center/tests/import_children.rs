@@ -235,6 +235,22 @@ fn the_command_line_stores_every_row_or_none() {
         ]
     );
 
+    // 鈴木 さくら's grandmother consents later.
+    ok(
+        &cfg,
+        &[
+            "admin",
+            "child",
+            "guardian",
+            "consent",
+            "3",
+            "--on",
+            "2026-04-02",
+        ],
+    );
+    let guardians = ok(&cfg, &["admin", "child", "guardian", "list", "2"]);
+    assert!(guardians.contains("consent 2026-04-02"), "{guardians}");
+
     // The same file again: every row is already there, nothing is added.
     let utf8 = fixture("children_utf8_bom.csv");
     let again = center(&cfg, &["admin", "child", "import", utf8.to_str().unwrap()]);

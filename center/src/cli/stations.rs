@@ -138,6 +138,14 @@ pub(super) enum GuardianCommand {
         /// The guardian's id.
         id: i64,
     },
+    /// Records the day a guardian consented: their mail starts.
+    Consent {
+        /// The guardian's id.
+        id: i64,
+        /// The day, YYYY-MM-DD.
+        #[arg(long)]
+        on: String,
+    },
 }
 
 pub(super) fn station(
@@ -346,6 +354,11 @@ fn guardian(store: &mut Store, command: GuardianCommand, now: Timestamp) -> anyh
         GuardianCommand::Remove { id } => {
             store.transaction(|c| children::remove_guardian(c, id, WHO, now))?;
             println!("guardian {id} removed");
+        }
+        GuardianCommand::Consent { id, on } => {
+            let day = parse_date(&on, "--on")?;
+            store.transaction(|c| children::record_guardian_consent(c, id, day, WHO, now))?;
+            println!("guardian {id}: consent given on {day} recorded");
         }
     }
     Ok(())

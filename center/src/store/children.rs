@@ -472,6 +472,34 @@ pub fn guardian_child(conn: &Connection, guardian: i64) -> Result<Option<i64>> {
         .optional()?)
 }
 
+/// Records the day a guardian consented (given on paper after they were
+/// registered): their mail starts with the next tap. Audited as
+/// `guardian.consent`.
+pub fn record_guardian_consent(
+    conn: &Connection,
+    guardian: i64,
+    consent_on: Date,
+    who: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE guardians SET consent_on = ?1, consent_by = ?2 WHERE id = ?3 AND removed_at IS NULL",
+        params![consent_on.to_string(), who, guardian],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound(format!(
+            "guardian {guardian} does not exist"
+        )));
+    }
+    record_admin(
+        conn,
+        who,
+        "guardian.consent",
+        &format!("guardian {guardian}: {consent_on}"),
+        now,
+    )
+}
+
 /// Removes a guardian: no more mail, and mail not yet sent is not sent.
 /// Audited as `guardian.remove`.
 pub fn remove_guardian(conn: &Connection, guardian: i64, who: &str, now: Timestamp) -> Result<()> {

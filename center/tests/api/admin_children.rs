@@ -510,6 +510,31 @@ async fn the_children_list_uploaded_stores_every_row_or_none() {
         ),
         1
     );
+
+    // The grandmother's consent arrives on paper later: recorded on the page.
+    let (child, guardian) = (
+        one(
+            &dir,
+            "SELECT child_id FROM guardians WHERE consent_on IS NULL",
+        ),
+        one(&dir, "SELECT id FROM guardians WHERE consent_on IS NULL"),
+    );
+    let page = web.get(&format!("/dashboard/admin/children/{child}")).await;
+    assert!(page.text().contains("未記録（メールを送りません）"));
+    let page = web
+        .post(
+            &format!("/dashboard/admin/children/{child}/guardians/{guardian}/consent"),
+            &[("csrf", &csrf), ("consent_on", "2026-11-30")],
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.text());
+    assert_eq!(
+        one(
+            &dir,
+            &format!("SELECT consent_on || ' ' || consent_by FROM guardians WHERE id = {guardian}")
+        ),
+        "2026-11-30 sato"
+    );
     assert_eq!(
         count(
             &dir,

@@ -456,6 +456,36 @@ pub(crate) async fn remove_guardian(
     Ok(back(&child_page(id), "guardian_removed"))
 }
 
+/// `POST /dashboard/admin/children/{id}/guardians/{guardian}/consent`:
+/// the day a guardian consented, given after they were registered.
+pub(crate) async fn guardian_consent(
+    State(state): State<DashboardState>,
+    addr: ClientAddr,
+    headers: HeaderMap,
+    Path((id, guardian)): Path<(i64, i64)>,
+    Form(fields): Form<Fields>,
+) -> Result<Response, PageError> {
+    let me = admin(&state, &headers, &addr, "guardians").await?;
+    csrf(&me, &fields)?;
+    let day = day_field(&fields, "consent_on", "同意日")?
+        .ok_or_else(|| PageError::BadRequest("同意日を入れてください。".into()))?;
+    let now = state.clock.now();
+    let who = me.viewer.login.clone();
+    change(&state, &me, "admin.guardian.consent", move |conn, _| {
+        if children::guardian_child(conn, guardian)? != Some(id) {
+            return Err(StoreError::NotFound(format!("guardian {guardian}")));
+        }
+        children::record_guardian_consent(conn, guardian, day, &who, now)?;
+        Ok((
+            (),
+            None,
+            format!("guardian {guardian} of child {id}: {day}"),
+        ))
+    })
+    .await?;
+    Ok(back(&child_page(id), "consent"))
+}
+
 /// `POST /dashboard/admin/children/{id}/remove`: cards unbound, guardians'
 /// mail stopped.
 pub(crate) async fn remove(

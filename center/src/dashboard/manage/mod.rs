@@ -124,6 +124,10 @@ pub fn router() -> Router<DashboardState> {
             post(children::remove_guardian),
         )
         .route(
+            "/dashboard/admin/children/{id}/guardians/{guardian}/consent",
+            post(children::guardian_consent),
+        )
+        .route(
             "/dashboard/admin/children/{id}/remove",
             post(children::remove),
         )
