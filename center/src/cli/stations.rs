@@ -94,6 +94,13 @@ pub(super) enum ChildCommand {
         #[arg(long)]
         cert: Option<PathBuf>,
     },
+    /// Registers the children of a CSV file (児童名簿: one row per child,
+    /// with their card and up to two guardians), all or none. UTF-8 (with
+    /// or without BOM) or Shift_JIS; see docs/center.md for the columns.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+    },
     /// A child's guardians, who hear of the taps by mail.
     #[command(subcommand)]
     Guardian(GuardianCommand),
@@ -130,6 +137,14 @@ pub(super) enum GuardianCommand {
     Remove {
         /// The guardian's id.
         id: i64,
+    },
+    /// Records the day a guardian consented: their mail starts.
+    Consent {
+        /// The guardian's id.
+        id: i64,
+        /// The day, YYYY-MM-DD.
+        #[arg(long)]
+        on: String,
     },
 }
 
@@ -267,6 +282,23 @@ pub(super) fn child(
             println!("{name} bound to child {id}");
         }
         ChildCommand::Guardian(command) => guardian(store, command, now)?,
+        ChildCommand::Import { file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let rows = crate::import::parse_children(&bytes)
+                .map_err(|e| anyhow::anyhow!("{}: nothing was imported\n{e}", file.display()))?;
+            let ids = store
+                .transaction(|c| crate::store::import::import_children(c, &rows, WHO, now))
+                .map_err(|e| anyhow::anyhow!("{}: nothing was imported\n{e}", file.display()))?;
+            let guardians: usize = rows.iter().map(|r| r.guardians.len()).sum();
+            println!(
+                "{} children and {guardians} guardians imported from {} (ids {}..={})",
+                ids.len(),
+                file.display(),
+                ids.first().copied().unwrap_or(0),
+                ids.last().copied().unwrap_or(0)
+            );
+        }
     }
     Ok(())
 }
@@ -322,6 +354,11 @@ fn guardian(store: &mut Store, command: GuardianCommand, now: Timestamp) -> anyh
         GuardianCommand::Remove { id } => {
             store.transaction(|c| children::remove_guardian(c, id, WHO, now))?;
             println!("guardian {id} removed");
+        }
+        GuardianCommand::Consent { id, on } => {
+            let day = parse_date(&on, "--on")?;
+            store.transaction(|c| children::record_guardian_consent(c, id, day, WHO, now))?;
+            println!("guardian {id}: consent given on {day} recorded");
         }
     }
     Ok(())

@@ -299,6 +299,30 @@ pub enum ErrorKind {
         /// Where the other resident is.
         first_line: u64,
     },
+    /// The same card twice in one file.
+    #[error("{first_line}行目と同じカードです（カードは1人に1枚）")]
+    DuplicateCard {
+        /// Where the card appeared first.
+        first_line: u64,
+    },
+    /// More cards in one cell than a person may have.
+    #[error("カードは1人{max}枚までです")]
+    TooManyCards {
+        /// Most cards a person may have.
+        max: usize,
+    },
+    /// A guardian's cells without a name or an address.
+    #[error("保護者を書くときは氏名とメールアドレスの両方が必要です")]
+    GuardianIncomplete,
+    /// Not an e-mail address.
+    #[error("メールアドレスとして読めません（例: hanako@example.jp）")]
+    BadEmail,
+    /// Not a guardian's mail policy.
+    #[error("「{text}」は通知の設定として読めません（毎回、その日最初、なし）")]
+    UnknownPolicy {
+        /// The policy, as written.
+        text: String,
+    },
     /// A resident id that is not a number.
     #[error("利用者IDは数字で書いてください")]
     BadResidentId,

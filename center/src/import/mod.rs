@@ -8,6 +8,8 @@
 //!   [`NewResident`]s.
 //! * [`parse_checkups`] — health-checkup results (健診結果), one row per
 //!   item, into [`NewCheckup`]s grouped by person, day and checkup.
+//! * [`parse_children`] — the children list (児童名簿), one row per child
+//!   with up to two guardians, into [`ImportedChild`]ren.
 //! * [`parse_date`] — dates as written in Japan, era dates included.
 //!
 //! Columns are found by their Japanese or English header, in any order; an
@@ -44,6 +46,7 @@
 //! ```
 
 mod checkups;
+mod children;
 mod date;
 mod decode;
 mod error;
@@ -53,6 +56,9 @@ mod text;
 
 pub use checkups::{
     MAX_ITEMS_PER_CHECKUP, MAX_UNIT_CHARS, NewCheckup, ResidentRef, parse_checkups,
+};
+pub use children::{
+    DEFAULT_GUARDIAN_POLICY, ImportedChild, ImportedGuardian, MAX_CARDS_PER_CHILD, parse_children,
 };
 pub use date::{DateError, parse_date};
 pub use decode::{SourceEncoding, decode_text};

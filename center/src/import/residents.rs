@@ -303,7 +303,7 @@ fn vitals(text: &str) -> Result<Vec<VitalKind>, ErrorKind> {
 
 /// カードUID: hex, upper or lower case, full-width or not, spaces, colons
 /// and hyphens between bytes ignored.
-fn card_uid(text: &str) -> Result<CardUid, ErrorKind> {
+pub(super) fn card_uid(text: &str) -> Result<CardUid, ErrorKind> {
     let hex: String = fold_width(text)
         .chars()
         .filter(|&c| !is_space(c) && !matches!(c, ':' | '-'))

@@ -118,6 +118,121 @@ pub fn list_children(conn: &Connection) -> Result<Vec<ChildSummary>> {
     .map_err(StoreError::from)
 }
 
+/// A child's particulars.
+#[derive(Debug, Serialize)]
+pub struct ChildDetails {
+    /// 氏名.
+    pub name: String,
+    /// ふりがな.
+    pub kana: String,
+    /// 地区.
+    pub district: String,
+    /// 学校.
+    pub school: String,
+    /// 生年月日.
+    pub birth_date: Option<String>,
+}
+
+/// A child not removed, or `None`.
+pub fn child(conn: &Connection, child: i64) -> Result<Option<ChildDetails>> {
+    Ok(conn
+        .query_row(
+            "SELECT name, kana, district, school, birth_date FROM children
+              WHERE id = ?1 AND removed_at IS NULL",
+            [child],
+            |row| {
+                Ok(ChildDetails {
+                    name: row.get(0)?,
+                    kana: row.get(1)?,
+                    district: row.get(2)?,
+                    school: row.get(3)?,
+                    birth_date: row.get(4)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// A child's card as listed.
+#[derive(Debug, Serialize)]
+pub struct ChildCardSummary {
+    /// Its id.
+    pub id: i64,
+    /// card_uid or jpki.
+    pub kind: String,
+    /// The UID in hex, or the certificate's fingerprint in hex.
+    pub key: String,
+    /// When it was bound.
+    pub created_at: Timestamp,
+}
+
+/// A child's cards, oldest first.
+pub fn list_child_cards(conn: &Connection, child: i64) -> Result<Vec<ChildCardSummary>> {
+    ensure_child(conn, child)?;
+    conn.prepare(
+        "SELECT kind, uid, fingerprint, created_at, id FROM child_cards WHERE child_id = ?1 ORDER BY id",
+    )?
+    .query_map([child], |row| {
+        let uid: Option<Vec<u8>> = row.get(1)?;
+        let fingerprint: Option<Vec<u8>> = row.get(2)?;
+        let key = uid
+            .or(fingerprint)
+            .unwrap_or_default()
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect();
+        Ok(ChildCardSummary {
+            id: row.get(4)?,
+            kind: row.get(0)?,
+            key,
+            created_at: super::from_ms(row.get(3)?),
+        })
+    })?
+    .collect::<std::result::Result<_, _>>()
+    .map_err(StoreError::from)
+}
+
+/// Unbinds one of a child's cards (a mistyped UID, a lost card): stations
+/// stop recognising it, and it may be bound to someone else. Audited as
+/// `child.card.unbind`.
+pub fn unbind_child_card(
+    conn: &Connection,
+    child: i64,
+    card: i64,
+    who: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let removed = conn.execute(
+        "DELETE FROM child_cards WHERE id = ?1 AND child_id = ?2",
+        params![card, child],
+    )?;
+    if removed == 0 {
+        return Err(StoreError::NotFound(format!(
+            "child {child} has no card {card}"
+        )));
+    }
+    touch_people(conn)?;
+    record_admin(
+        conn,
+        who,
+        "child.card.unbind",
+        &format!("child {child}: card {card}"),
+        now,
+    )
+}
+
+/// Who holds a card's UID, in Japanese for the pages and import messages:
+/// 「利用者（利用者ID 3）」, 「児童（児童ID 5）」.
+pub fn card_holder_ja(conn: &Connection, uid: &CardUid) -> Result<Option<String>> {
+    Ok(
+        card_holder(conn, Some(uid.as_bytes()), None)?.map(|holder| match holder.split_once(' ') {
+            Some(("resident", id)) => format!("利用者（利用者ID {id}）"),
+            Some((_, id)) => format!("児童（児童ID {id}）"),
+            None => holder,
+        }),
+    )
+}
+
 /// Removes a child: their cards are unbound (stations stop recognising
 /// them, the cards may be given to someone else), their guardians get no
 /// more mail. Their past taps stay until the retention purge. Audited as
@@ -344,6 +459,45 @@ pub fn list_guardians(conn: &Connection, child: i64) -> Result<Vec<GuardianSumma
     })?
     .collect::<std::result::Result<_, _>>()
     .map_err(StoreError::from)
+}
+
+/// The child of a guardian not removed, or `None`.
+pub fn guardian_child(conn: &Connection, guardian: i64) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row(
+            "SELECT child_id FROM guardians WHERE id = ?1 AND removed_at IS NULL",
+            [guardian],
+            |row| row.get(0),
+        )
+        .optional()?)
+}
+
+/// Records the day a guardian consented (given on paper after they were
+/// registered): their mail starts with the next tap. Audited as
+/// `guardian.consent`.
+pub fn record_guardian_consent(
+    conn: &Connection,
+    guardian: i64,
+    consent_on: Date,
+    who: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE guardians SET consent_on = ?1, consent_by = ?2 WHERE id = ?3 AND removed_at IS NULL",
+        params![consent_on.to_string(), who, guardian],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound(format!(
+            "guardian {guardian} does not exist"
+        )));
+    }
+    record_admin(
+        conn,
+        who,
+        "guardian.consent",
+        &format!("guardian {guardian}: {consent_on}"),
+        now,
+    )
 }
 
 /// Removes a guardian: no more mail, and mail not yet sent is not sent.

@@ -5,9 +5,10 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension as _, params};
 
 use super::admin::{self, NewResident as AdminResident};
+use super::children::{self, ChildCard, NewChild, NewGuardian};
 use super::{Result, StoreError, ms};
 use crate::config::Config;
-use crate::import::{NewCheckup, NewResident, ResidentRef};
+use crate::import::{ImportedChild, NewCheckup, NewResident, ResidentRef};
 
 /// Kana compared without spaces: ヤマダ　ハナコ and やまだはなこ are one person.
 fn kana_key(kana: &str) -> String {
@@ -165,4 +166,89 @@ pub fn import_checkups(conn: &Connection, rows: &[NewCheckup], now: Timestamp) -
         )?;
     }
     Ok(rows.len())
+}
+
+/// Registers every child of an import with their card and guardians, or
+/// none: on any problem the error lists them all, one line each, and the
+/// caller's transaction rolls back. Each row goes through the same store
+/// functions as `admin child add|card` and `admin child guardian add`
+/// (audited by `who`, the roster's revision moved).
+pub fn import_children(
+    conn: &Connection,
+    rows: &[ImportedChild],
+    who: &str,
+    now: Timestamp,
+) -> Result<Vec<i64>> {
+    let mut problems = Vec::new();
+    let mut ids = Vec::with_capacity(rows.len());
+    for row in rows {
+        let line = row.line;
+        let existing: Option<i64> = conn
+            .prepare_cached(
+                "SELECT id FROM children
+                  WHERE replace(replace(kana, ' ', ''), '　', '') = ?1 AND birth_date IS ?2
+                    AND removed_at IS NULL",
+            )?
+            .query_row(
+                params![kana_key(&row.kana), row.birth_date.map(|d| d.to_string())],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(existing) = existing {
+            problems.push(format!(
+                "{line}行目: {}（{}）は既に登録されています（児童ID {existing}）",
+                row.name, row.kana
+            ));
+            continue;
+        }
+        let mut held = false;
+        for uid in &row.cards {
+            if let Some(whom) = children::card_holder_ja(conn, uid)? {
+                problems.push(format!(
+                    "{line}行目「カードUID」: カード {uid} は既に{whom}に登録されています"
+                ));
+                held = true;
+            }
+        }
+        if held {
+            continue;
+        }
+        let new = NewChild {
+            name: row.name.clone(),
+            kana: row.kana.clone(),
+            district: row.district.clone(),
+            school: row.school.clone(),
+            birth_date: row.birth_date,
+        };
+        let stored = (|| {
+            let id = children::add_child(conn, &new, who, now)?;
+            for uid in &row.cards {
+                children::bind_child_card(conn, id, ChildCard::Uid(uid), who, now)?;
+            }
+            for g in &row.guardians {
+                let guardian = NewGuardian {
+                    child: id,
+                    name: g.name.clone(),
+                    email: g.email.clone(),
+                    relation: g.relation.clone(),
+                    policy: g.policy,
+                    consent_on: g.consent_on,
+                };
+                children::add_guardian(conn, &guardian, who, now)?;
+            }
+            Ok(id)
+        })();
+        match stored {
+            Ok(id) => ids.push(id),
+            Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => {
+                problems.push(format!("{line}行目: {message}"));
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    if problems.is_empty() {
+        Ok(ids)
+    } else {
+        Err(StoreError::Invalid(problems.join("\n")))
+    }
 }

@@ -256,3 +256,104 @@ async fn sync_a_month(center: &Center, h: &Household) {
         .await;
     assert_eq!(status, 200, "{body}");
 }
+
+/// The page's width and the window's, and the elements reaching past the
+/// window's right edge (to find what makes a page scroll sideways).
+async fn fits_width(browser: &Browser) -> (i64, i64, String) {
+    let sizes = browser
+        .call(
+            "POST",
+            "/execute/sync",
+            json!({"script": "const wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth).map(e => e.tagName + (e.id ? '#' + e.id : '') + (e.name ? '[' + e.name + ']' : '')); return [document.documentElement.scrollWidth, window.innerWidth, wide.join(' ')];", "args": []}),
+        )
+        .await;
+    (
+        sizes[0].as_i64().unwrap(),
+        sizes[1].as_i64().unwrap(),
+        sizes[2].as_str().unwrap_or("").to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn an_administrator_registers_a_child_on_a_375_px_phone_in_chromium() {
+    let (_tmp, dir) = temp();
+    let now = at("2026-12-01T00:00:00Z");
+    crate::admin_pages::admin_with_totp(&dir, now);
+    station(
+        &dir,
+        "nanbu-st-0001",
+        "南部小学校",
+        mimamori_protocol::StationKind::School,
+        now,
+    );
+    let (center, _clock) = start(&dir, now).await;
+    let browser = Browser::start().await;
+    browser
+        .call("POST", "/window/rect", json!({"width": 375, "height": 812}))
+        .await;
+    browser.go(&format!("{}/dashboard/login", center.url)).await;
+    browser.type_into("#login", "sato").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#sign-in").await;
+    browser.wait_for("確認コード").await;
+    browser
+        .type_into(
+            "#code",
+            &mimamori_center::dashboard::totp::code_at(crate::admin_pages::SECRET, now),
+        )
+        .await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for("通知の一覧").await;
+
+    browser
+        .go(&format!("{}/dashboard/admin/stations", center.url))
+        .await;
+    browser.wait_for("南部小学校").await;
+    let (page, window, wide) = fits_width(&browser).await;
+    assert!(
+        page <= window,
+        "stations: {page} px wide in {window} px: {wide}"
+    );
+    browser.screenshot(&shots(), "admin-stations-375").await;
+
+    browser
+        .go(&format!("{}/dashboard/admin/children", center.url))
+        .await;
+    browser.wait_for("児童を登録する").await;
+    browser.type_into("#name", "山田 太郎").await;
+    browser.type_into("#kana", "やまだ たろう").await;
+    browser.type_into("#district", "東町").await;
+    browser.type_into("#school", "南部小学校").await;
+    browser.click("#add-child").await;
+    browser.wait_for("登録しました").await;
+    browser.type_into("#uid", "04C0FFEE112233").await;
+    browser.click("#bind-card").await;
+    browser.wait_for("カードを登録しました").await;
+    browser.type_into("#g_name", "山田 良子").await;
+    browser.type_into("#g_relation", "母").await;
+    browser.type_into("#g_email", "yoshiko@example.jp").await;
+    browser.click("#add-guardian").await;
+    let page = browser.wait_for("保護者を追加しました").await;
+    assert!(
+        page.contains("04C0FFEE112233") && page.contains("yoshiko@example.jp"),
+        "{page}"
+    );
+    let (width, window, wide) = fits_width(&browser).await;
+    assert!(
+        width <= window,
+        "child: {width} px wide in {window} px: {wide}"
+    );
+    let shot = browser.screenshot(&shots(), "admin-child-375").await;
+    eprintln!("screenshot: {}", shot.display());
+    browser
+        .go(&format!("{}/dashboard/admin/children", center.url))
+        .await;
+    browser.wait_for("山田 太郎").await;
+    let (width, window, wide) = fits_width(&browser).await;
+    assert!(
+        width <= window,
+        "children: {width} px wide in {window} px: {wide}"
+    );
+    drop(browser);
+    center.stop().await;
+}

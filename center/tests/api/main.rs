@@ -1,6 +1,7 @@
 //! The box API over real HTTP on 127.0.0.1, against a SQLite file.
 
 mod admin_changes;
+mod admin_children;
 mod admin_pages;
 mod alerts;
 mod browser;

@@ -73,13 +73,18 @@ pub(crate) async fn list(
     })
 }
 
+/// A device's token, shown once: a box's or a station's.
 #[derive(Template)]
 #[template(path = "dashboard/admin_token.html")]
-struct TokenPage {
-    chrome: Chrome,
-    device_id: String,
-    token: String,
-    new_box: bool,
+pub(crate) struct TokenPage {
+    pub(crate) chrome: Chrome,
+    /// 端末 or タップ端末.
+    pub(crate) what: &'static str,
+    /// The list to go back to.
+    pub(crate) list: &'static str,
+    pub(crate) device_id: String,
+    pub(crate) token: String,
+    pub(crate) new_box: bool,
 }
 
 /// `POST /dashboard/admin/boxes`: registers a box and shows its token once.
@@ -102,6 +107,8 @@ pub(crate) async fn add(
     .await?;
     render(&TokenPage {
         chrome: me.chrome("端末の鍵"),
+        what: "端末",
+        list: "/dashboard/admin/boxes",
         device_id: device,
         token,
         new_box: true,
@@ -127,6 +134,8 @@ pub(crate) async fn new_token(
     .await?;
     render(&TokenPage {
         chrome: me.chrome("端末の鍵"),
+        what: "端末",
+        list: "/dashboard/admin/boxes",
         device_id: device,
         token,
         new_box: false,

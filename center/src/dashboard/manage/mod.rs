@@ -1,7 +1,8 @@
 //! The administrators' pages under `/dashboard/admin`: residents, their
 //! cards, family contacts and consent records ([`residents`], [`people`]),
-//! boxes and their tokens ([`boxes`]), staff ([`staff`]) and notices to
-//! boxes ([`notices`]).
+//! boxes and their tokens ([`boxes`]), tap stations ([`stations`]),
+//! children with their cards and guardians ([`children`]), staff
+//! ([`staff`]) and notices to boxes ([`notices`]).
 //!
 //! Every page is for administrators only: a nurse gets 404, as for a
 //! resident outside her districts, and the attempt is audited as `denied`.
@@ -10,10 +11,12 @@
 //! the same transaction.
 
 pub mod boxes;
+pub mod children;
 pub mod notices;
 pub mod people;
 pub mod residents;
 pub mod staff;
+pub mod stations;
 pub mod upload;
 
 use std::collections::HashMap;
@@ -85,6 +88,48 @@ pub fn router() -> Router<DashboardState> {
         .route(
             "/dashboard/admin/boxes/{device}/revoke",
             post(boxes::revoke),
+        )
+        .route(
+            "/dashboard/admin/stations",
+            get(stations::list).post(stations::add),
+        )
+        .route(
+            "/dashboard/admin/stations/{device}/token",
+            post(stations::new_token),
+        )
+        .route(
+            "/dashboard/admin/stations/{device}/revoke",
+            post(stations::revoke),
+        )
+        .route(
+            "/dashboard/admin/children",
+            get(children::list).post(children::add),
+        )
+        .route("/dashboard/admin/children/import", post(children::import))
+        .route("/dashboard/admin/children/{id}", get(children::page))
+        .route(
+            "/dashboard/admin/children/{id}/cards",
+            post(children::bind_card),
+        )
+        .route(
+            "/dashboard/admin/children/{id}/cards/{card}/unbind",
+            post(children::unbind_card),
+        )
+        .route(
+            "/dashboard/admin/children/{id}/guardians",
+            post(children::add_guardian),
+        )
+        .route(
+            "/dashboard/admin/children/{id}/guardians/{guardian}/remove",
+            post(children::remove_guardian),
+        )
+        .route(
+            "/dashboard/admin/children/{id}/guardians/{guardian}/consent",
+            post(children::guardian_consent),
+        )
+        .route(
+            "/dashboard/admin/children/{id}/remove",
+            post(children::remove),
         )
         .route("/dashboard/admin/staff", get(staff::list).post(staff::add))
         .route("/dashboard/admin/staff/{login}", post(staff::update))
@@ -227,6 +272,10 @@ pub(crate) fn done_message(code: &str) -> &'static str {
         "password" => "パスワードを設定しました。",
         "totp" => "確認コードの登録を消しました。次のログインで登録し直します。",
         "box" => "端末の割り当てを変えました。",
+        "imported" => "名簿を取り込みました。",
+        "guardian" => "保護者を追加しました。",
+        "guardian_removed" => "保護者を削除しました。メールはもう送られません。",
+        "child_removed" => "児童の登録を削除しました。カードの登録も解除しました。",
         _ => "",
     }
 }
