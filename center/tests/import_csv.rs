@@ -1,6 +1,11 @@
 //! CSV import: residents lists and checkup results, as municipal staff
 //! export them (UTF-8, UTF-8 with BOM, Shift_JIS; CRLF; quoted fields).
 
+#[path = "import/children.rs"]
+mod children;
+#[path = "common/process.rs"]
+mod process;
+
 use std::path::PathBuf;
 
 use jiff::civil::date;

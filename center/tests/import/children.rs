@@ -8,10 +8,7 @@ use jiff::civil::date;
 use mimamori_center::import::{ImportedChild, ImportedGuardian, parse_children};
 use mimamori_center::mail::GuardianPolicy;
 
-#[path = "common/process.rs"]
-mod process;
-
-use process::{center, ok};
+use crate::process::{center, ok};
 
 fn fixture(name: &str) -> PathBuf {
     [env!("CARGO_MANIFEST_DIR"), "testdata", "import", name]
