@@ -58,7 +58,7 @@ fn main() {
              desk_phone = \"0859-00-0000\"\ndesk_email = \"kenko@town.example.jp\"\n\
              public_url = \"https://center.example.jp\"\n\
              dashboard_url = \"https://center.example.jp/dashboard\"\n\
-             message_id_domain = \"center.example.jp\"\npoll_interval_ms = 3600000\n"
+             message_id_domain = \"center.example.jp\"\npoll_interval_ms = 60000\n"
         ),
     )
     .unwrap();
