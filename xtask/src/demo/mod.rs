@@ -264,5 +264,5 @@ fn print_guide(running: &system::Running) {
         "  Logs:         {data}/center.log, {data}/mailbox.log, {data}/box/mimamorid.log, {data}/demo-*/mimamorid.log"
     );
     println!("  TV screens:   {data}/tv/*.png");
-    println!("  Docs:         README.md, docs/center.md, docs/dashboard.md");
+    println!("  Docs:         README.md, docs/center.md, docs/dashboard.md, docs/stations.md");
 }
