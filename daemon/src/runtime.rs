@@ -167,7 +167,7 @@ pub async fn run_with(
     let mut link = CardLink::default();
     let cards = config.card_reader.then(|| {
         let inputs = inputs.clone();
-        CardService::start(move |report| {
+        CardService::start_with(config.card_readers.clone(), move |report| {
             let _ = inputs.blocking_send(Input::Card(report));
         })
     });

@@ -125,13 +125,20 @@ impl CardService {
     /// Starts the service; `report` is called on the service thread for
     /// everything it sees (keep it short: hand the report on).
     pub fn start(report: impl FnMut(CardReport) + Send + 'static) -> Self {
+        Self::start_with(Vec::new(), report)
+    }
+
+    /// [`CardService::start`] watching only the readers named in `only`
+    /// (every reader when it is empty): on a machine with several readers,
+    /// each daemon keeps to its own.
+    pub fn start_with(only: Vec<String>, report: impl FnMut(CardReport) + Send + 'static) -> Self {
         let (messages, rx) = mpsc::channel();
         let shared = Arc::new(Shared::default());
         let thread = std::thread::Builder::new()
             .name("card-service".into())
             .spawn({
                 let shared = shared.clone();
-                move || Service::new(rx, shared, Box::new(report)).run()
+                move || Service::new(rx, shared, only, Box::new(report)).run()
             })
             .expect("spawning the card service thread");
         Self {
@@ -253,6 +260,8 @@ struct Service {
     rx: mpsc::Receiver<Message>,
     shared: Arc<Shared>,
     report: Box<dyn FnMut(CardReport) + Send>,
+    /// The readers watched, by name; empty: all.
+    only: Vec<String>,
     readers: BTreeMap<String, Reader>,
 }
 
@@ -263,11 +272,13 @@ impl Service {
     fn new(
         rx: mpsc::Receiver<Message>,
         shared: Arc<Shared>,
+        only: Vec<String>,
         report: Box<dyn FnMut(CardReport) + Send>,
     ) -> Self {
         Self {
             rx,
             shared,
+            only,
             report,
             readers: BTreeMap::new(),
         }
@@ -376,7 +387,7 @@ impl Service {
         context: &Context,
         states: &mut Vec<ReaderState>,
     ) -> Result<(), Ended> {
-        let names = match context.list_readers_owned() {
+        let mut names = match context.list_readers_owned() {
             Ok(names) => names,
             Err(pcsc::Error::NoReadersAvailable) => Vec::new(),
             Err(error) => {
@@ -384,6 +395,9 @@ impl Service {
                 return Err(Ended::Lost);
             }
         };
+        if !self.only.is_empty() {
+            names.retain(|n| n.to_str().is_ok_and(|n| self.only.iter().any(|o| o == n)));
+        }
         let dead: Vec<usize> = states
             .iter()
             .enumerate()

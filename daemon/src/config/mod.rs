@@ -32,6 +32,8 @@
 //!
 //! [card]
 //! reader = "pcsc"                        # or "none" (only the virtual TV's card buttons)
+//! readers = ["Virtual PCD 00 01"]        # optional: watch only these PC/SC readers
+//!                                        # (by name; absent or empty: every reader)
 //!
 //! [reminder]
 //! repeat_every_min = 30                  # 0: once a day
@@ -159,6 +161,9 @@ pub struct Config {
     pub keys: KeyMap,
     /// Whether the card service reads PC/SC readers (`card.reader`).
     pub card_reader: bool,
+    /// The PC/SC readers the card service watches, by name
+    /// (`card.readers`); empty: every reader.
+    pub card_readers: Vec<String>,
     /// How often the TV reminds of a missing check-in.
     pub reminder: mimamori_remote_ui::ReminderPolicy,
     /// The HDMI-CEC device that wakes the TV.
@@ -275,12 +280,14 @@ enum DevicesFile {
 #[serde(deny_unknown_fields, default)]
 struct CardFile {
     reader: String,
+    readers: Vec<String>,
 }
 
 impl Default for CardFile {
     fn default() -> Self {
         Self {
             reader: "pcsc".into(),
+            readers: Vec::new(),
         }
     }
 }
@@ -618,6 +625,18 @@ impl Config {
                 });
             }
         };
+        if !file.card.readers.is_empty() && !card_reader {
+            return Err(ConfigError::Invalid {
+                key: "card.readers",
+                message: "readers are watched only with [card] reader = \"pcsc\"".into(),
+            });
+        }
+        if file.card.readers.iter().any(|r| r.trim().is_empty()) {
+            return Err(ConfigError::Invalid {
+                key: "card.readers",
+                message: "a reader's name is empty".into(),
+            });
+        }
         if !(1..=24).contains(&file.reminder.max_prompts) {
             return Err(ConfigError::Invalid {
                 key: "reminder.max_prompts",
@@ -649,6 +668,7 @@ impl Config {
             input_devices,
             keys,
             card_reader,
+            card_readers: file.card.readers,
             device_id,
             center_url: file.center_url,
             token,

@@ -48,6 +48,19 @@ fn a_card_dock_is_a_loopback_url_for_the_virtual_tv() {
 }
 
 #[test]
+fn a_daemon_can_keep_to_the_readers_it_names() {
+    let ok = "device_id = \"b\"\ncenter_url = \"http://c\"\ntoken = \"t\"\n";
+    let all = Config::parse(ok, Path::new("/tmp")).unwrap();
+    assert!(all.card_readers.is_empty(), "every reader by default");
+    let one = Config::parse(
+        &format!("{ok}[card]\nreaders = [\"Virtual PCD 00 01\"]\n"),
+        Path::new("/tmp"),
+    )
+    .unwrap();
+    assert_eq!(one.card_readers, ["Virtual PCD 00 01"]);
+}
+
+#[test]
 fn errors_name_the_key() {
     let base = Path::new("/tmp");
     let ok = "device_id = \"box-1\"\ncenter_url = \"http://127.0.0.1:8080\"\ntoken = \"mmb_x\"\n";
@@ -134,6 +147,11 @@ fn errors_name_the_key() {
             "sync.retry_max_s",
         ),
         (&format!("{ok}[card]\nreader = \"usb\"\n"), "card.reader"),
+        (
+            &format!("{ok}[card]\nreader = \"none\"\nreaders = [\"Virtual PCD 00 01\"]\n"),
+            "card.readers",
+        ),
+        (&format!("{ok}[card]\nreaders = [\" \"]\n"), "card.readers"),
         (
             &format!("{ok}[reminder]\nmax_prompts = 0\n"),
             "reminder.max_prompts",

@@ -92,7 +92,7 @@ pub async fn run_with(
     remember_taps(&mut station, &mut parts, settings.repeat_window)?;
     let cards = config.card_reader.then(|| {
         let inputs = inputs.clone();
-        CardService::start(move |report| {
+        CardService::start_with(config.card_readers.clone(), move |report| {
             let _ = inputs.blocking_send(Input::Card(report));
         })
     });

@@ -15,6 +15,7 @@ mod processes;
 mod service;
 mod signed;
 mod station;
+mod station_center;
 mod tv_browser;
 
 use std::sync::mpsc;

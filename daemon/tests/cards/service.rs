@@ -1,11 +1,13 @@
-//! The card service against pcscd: removal mid-command, both readers,
-//! pcscd restarts, and many insertions without leaks.
+//! The card service against pcscd: removal mid-command, both readers, a
+//! service keeping to one reader, pcscd restarts, and many insertions without leaks.
 
 use std::time::Duration;
 
 use mimamori_daemon::card::{CardError, CardReport, Identity, Pin, PinCheck};
 use mimamori_hw_tests::pcscd;
-use mimamori_hw_tests::simcard::{Faults, Inserted, JpkiCard, SLOT_0, SLOT_1, UidCard};
+use mimamori_hw_tests::simcard::{
+    Faults, Inserted, JpkiCard, SLOT_0, SLOT_1, UidCard, reader_name,
+};
 
 use crate::{readers, watch};
 
@@ -120,6 +122,50 @@ fn both_readers_at_once() {
             ("Virtual PCD 00 01".to_owned(), "card_uid")
         ]
     );
+}
+
+#[test]
+fn a_service_keeps_to_the_reader_it_names() {
+    let _readers = readers();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let service =
+        mimamori_daemon::card::CardService::start_with(vec![reader_name(SLOT_1)], move |report| {
+            let _ = tx.send(report);
+        });
+    let next = || rx.recv_timeout(Duration::from_secs(10)).expect("a report");
+    let mut attached = Vec::new();
+    while attached.is_empty() {
+        if let CardReport::ReaderAttached { reader } = next() {
+            attached.push(reader);
+        }
+    }
+    // A card in the other reader is not seen at all.
+    let other = Inserted::insert(SLOT_0, Box::new(UidCard::new(&[4, 9, 9, 9]))).unwrap();
+    let quiet: Vec<CardReport> =
+        std::iter::from_fn(|| rx.recv_timeout(Duration::from_millis(800)).ok()).collect();
+    assert!(
+        !quiet.iter().any(|r| matches!(
+            r,
+            CardReport::ReaderAttached { .. }
+                | CardReport::Inserted { .. }
+                | CardReport::Identified { .. }
+        )),
+        "{quiet:#?}"
+    );
+    other.remove();
+    pcscd::wait_empty(Duration::from_secs(5)).unwrap();
+    // One in its own reader is.
+    let own = Inserted::insert(SLOT_1, Box::new(UidCard::new(&[4, 1, 2, 3]))).unwrap();
+    let reader = loop {
+        if let CardReport::Identified { reader, .. } = next() {
+            break reader;
+        }
+    };
+    assert_eq!(attached, [reader_name(SLOT_1)]);
+    assert_eq!(reader, reader_name(SLOT_1));
+    own.remove();
+    pcscd::wait_empty(Duration::from_secs(5)).unwrap();
+    drop(service);
 }
 
 #[test]

@@ -83,10 +83,15 @@ impl Drop for Process {
 /// Starts the center on `port` with its data in `dir/center` (set up by
 /// `center_with_household`) and waits until it answers.
 pub(crate) async fn start_center(dir: &Path, port: u16) -> Process {
+    start_center_with(dir, port, "").await
+}
+
+/// [`start_center`] with `extra` after its `[http]` section (`[mail]`, …).
+pub(crate) async fn start_center_with(dir: &Path, port: u16, extra: &str) -> Process {
     let config = dir.join("center.toml");
     std::fs::write(
         &config,
-        format!("data_dir = \"center\"\n[http]\nlisten = \"127.0.0.1:{port}\"\n"),
+        format!("data_dir = \"center\"\n[http]\nlisten = \"127.0.0.1:{port}\"\n{extra}"),
     )
     .unwrap();
     let log = std::fs::File::options()
@@ -110,6 +115,26 @@ pub(crate) async fn start_center(dir: &Path, port: u16) -> Process {
     })
     .await;
     process
+}
+
+/// Runs `mimamori-center admin …` (`args` after `admin`) against the
+/// configuration [`start_center`] wrote in `dir`; its output.
+pub(crate) fn center_admin(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(center_binary())
+        .arg("--config")
+        .arg(dir.join("center.toml"))
+        .arg("admin")
+        .args(args)
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "admin {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
 
 /// Starts `mimamorid run` with a virtual TV on `tv_port` (cards from its

@@ -2,7 +2,8 @@
 //! a `simcard dock` with 山田 花子's My Number card, 山田 太郎's trial card
 //! and a card the box does not know. The virtual TV's card buttons forward
 //! to the dock, so the box reads the cards through pcscd as it would real
-//! ones.
+//! ones. The shelter station has a dock of its own in vpcd's second
+//! reader, with the same My Number card of 山田 花子.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -45,4 +46,31 @@ pub(crate) fn start_dock(running: &mut Running) -> anyhow::Result<PathBuf> {
     spawn(running, "the card dock", &mut command, "cards/dock.log")?;
     wait_ok(port, "/cards").context("the card dock (its log: cards/dock.log)")?;
     Ok(dir.join(format!("card-{MY_NUMBER_CARD}.der")))
+}
+
+/// Starts the shelter's dock in vpcd's second reader, with 山田 花子's My
+/// Number card (the same key, so the same certificate, as the TV dock's)
+/// and a card nobody registered.
+pub(crate) fn start_shelter_dock(running: &mut Running) -> anyhow::Result<()> {
+    let port = running.ports.shelter_dock;
+    println!("\n== Starting the shelter's card dock (vpcd's second reader, on 127.0.0.1:{port})");
+    let mut command = Command::new(running.bin.join("simcard"));
+    command
+        .args([
+            "--port",
+            &super::stations::SHELTER_VPCD_PORT.to_string(),
+            "dock",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .args(["--card", &format!("jpki:{}:{DEMO_PIN}", RESIDENTS[0].0)])
+        .args(["--card", "stranger:登録されていないカード"])
+        .stdin(Stdio::null());
+    spawn(
+        running,
+        "the shelter's card dock",
+        &mut command,
+        "cards/shelter-dock.log",
+    )?;
+    wait_ok(port, "/cards").context("the shelter's card dock (its log: cards/shelter-dock.log)")
 }

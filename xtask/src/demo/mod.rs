@@ -4,20 +4,24 @@
 //! boxes (`fakebox`), the watch engine's alerts and the nurses' dashboard;
 //! family contacts and a nurse with email, their mail delivered to a local
 //! SMTP server whose messages are read in the browser (`mailbox`); a real
-//! box daemon with the virtual TV; the TV screens rendered to PNG files. It
-//! runs until Ctrl-C and prints what to try.
+//! box daemon with the virtual TV; two tap stations, a school and a
+//! shelter, with their own virtual pages; the TV screens rendered to PNG
+//! files. It runs until Ctrl-C and prints what to try.
 //!
 //! * `--advance 3d` (from another terminal) moves the running demo's clock
 //!   forward: the center's `[clock] offset_file`, which it reads again when
 //!   it changes, so that a missed check-in opens an alert and its mail.
 //! * `--walk` starts the demo, walks through it as a newcomer would (a card
 //!   on the virtual TV, a check-in, the family's mail, the dashboard, three
-//!   days later the missed alert and its mail), stops it and fails loudly on
+//!   days later the missed alert and its mail, a child's tap at the school
+//!   and her guardian's mail, an incident and a tap at the shelter on the
+//!   safety list and in the family's mail), stops it and fails loudly on
 //!   any step that does not happen. `cargo xtask test` runs it on free ports.
 
 mod cards;
 mod clock;
 mod http;
+mod stations;
 mod system;
 mod walk;
 
@@ -31,8 +35,9 @@ use crate::workspace_root;
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Port for the center's HTTP API and dashboard; the virtual TV, the
-    /// mailbox's pages and its SMTP server take the next three. 0: any free
-    /// ports.
+    /// mailbox's pages, its SMTP server, the card dock, the school's and
+    /// the shelter's station pages and the shelter's card dock take the
+    /// next seven. 0: any free ports.
     #[arg(long, default_value_t = 8080)]
     port: u16,
     /// Where the demo keeps its data (cleared at each start).
@@ -46,8 +51,9 @@ pub(crate) struct Args {
     #[arg(long, value_name = "DURATION", conflicts_with_all = ["no_wait", "walk"])]
     advance: Option<String>,
     /// Starts the demo, walks through it over HTTP (card, check-in, family
-    /// mail, dashboard, three days later a missed alert and its mail), then
-    /// stops it; fails on any step that does not happen.
+    /// mail, dashboard, three days later a missed alert and its mail, taps
+    /// at the school and, during an incident, at the shelter), then stops
+    /// it; fails on any step that does not happen.
     #[arg(long, conflicts_with = "no_wait")]
     walk: bool,
 }
@@ -67,15 +73,24 @@ pub(crate) struct Ports {
     pub(crate) smtp: u16,
     /// The card dock (`simcard dock`) behind the virtual TV's card buttons.
     pub(crate) dock: u16,
+    /// The school station's virtual page.
+    pub(crate) school: u16,
+    /// The shelter station's virtual page.
+    pub(crate) shelter: u16,
+    /// The shelter's card dock (vpcd's second reader).
+    pub(crate) shelter_dock: u16,
 }
 
+/// How many ports the demo takes.
+const PORTS: u16 = 8;
+
 impl Ports {
-    /// `base` and the four after it, or five free ports for `base` 0;
+    /// `base` and the seven after it, or eight free ports for `base` 0;
     /// fails naming a port in use.
     pub(crate) fn choose(base: u16) -> anyhow::Result<Self> {
         if base == 0 {
-            // Held together so that the five differ.
-            let listeners = (0..5)
+            // Held together so that the eight differ.
+            let listeners = (0..PORTS)
                 .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
                 .collect::<Result<Vec<_>, _>>()?;
             let ports = listeners
@@ -89,17 +104,23 @@ impl Ports {
                 mailbox: ports[2],
                 smtp: ports[3],
                 dock: ports[4],
+                school: ports[5],
+                shelter: ports[6],
+                shelter_dock: ports[7],
             });
         }
-        let Some(last) = base.checked_add(4) else {
-            bail!("--port {base}: the demo needs five ports in a row");
-        };
+        if base.checked_add(PORTS - 1).is_none() {
+            bail!("--port {base}: the demo needs {PORTS} ports in a row");
+        }
         let ports = Self {
             center: base,
             tv: base + 1,
             mailbox: base + 2,
             smtp: base + 3,
-            dock: last,
+            dock: base + 4,
+            school: base + 5,
+            shelter: base + 6,
+            shelter_dock: base + 7,
         };
         for (port, what) in [
             (ports.center, "the center"),
@@ -107,10 +128,13 @@ impl Ports {
             (ports.mailbox, "the mailbox's pages"),
             (ports.smtp, "the mailbox's SMTP server"),
             (ports.dock, "the card dock"),
+            (ports.school, "the school station's page"),
+            (ports.shelter, "the shelter station's page"),
+            (ports.shelter_dock, "the shelter's card dock"),
         ] {
             if std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
                 bail!(
-                    "port {port} ({what}) is in use; pass --port with five free ports in a row (or --port 0)"
+                    "port {port} ({what}) is in use; pass --port with {PORTS} free ports in a row (or --port 0)"
                 );
             }
         }
@@ -215,6 +239,17 @@ fn print_guide(running: &system::Running) {
     println!(
         "                佐藤 誠 hears only of concerns; the nurse gets alert mail at {NURSE_EMAIL}"
     );
+    println!(
+        "  School:       http://127.0.0.1:{}/  (tap station 南部小学校: 山田 ゆい's trial card; her mother's mail)",
+        p.school
+    );
+    println!(
+        "  Shelter:      http://127.0.0.1:{}/  (tap station 南部中学校体育館: 山田 花子's My Number card)",
+        p.shelter
+    );
+    println!(
+        "  Incident:     {c} admin incident open --name 台風10号   (then the dashboard's 安否確認)"
+    );
     println!("  Dashboard:    {url}/dashboard/  (login {NURSE_LOGIN}, password {DEMO_PASSWORD})");
     println!("  Health:       curl {url}/healthz");
     println!("  Three days on: {advance}   (from another terminal: the center's clock moves,");
@@ -225,7 +260,9 @@ fn print_guide(running: &system::Running) {
     println!("  Mail outbox:  {c} admin mail list");
     println!("  Family:       {c} admin family list");
     println!("  Acknowledge:  {c} admin alerts ack ID --by 保健師A");
-    println!("  Logs:         {data}/center.log, {data}/mailbox.log, {data}/box/mimamorid.log");
+    println!(
+        "  Logs:         {data}/center.log, {data}/mailbox.log, {data}/box/mimamorid.log, {data}/demo-*/mimamorid.log"
+    );
     println!("  TV screens:   {data}/tv/*.png");
-    println!("  Docs:         README.md, docs/center.md, docs/dashboard.md");
+    println!("  Docs:         README.md, docs/center.md, docs/dashboard.md, docs/stations.md");
 }

@@ -26,7 +26,8 @@ pub(crate) struct Running {
     pub(crate) ports: Ports,
     pub(crate) bin: PathBuf,
     pub(crate) sweep_interval_s: u32,
-    // Stopped in reverse order: box, dock, center, mailbox.
+    // Stopped in reverse order: stations, shelter dock, box, dock, center,
+    // mailbox.
     children: Vec<(&'static str, Child)>,
 }
 
@@ -96,7 +97,7 @@ fn center(bin: &Path, config: &Path, args: &[&str], stdin: Option<&str>) -> anyh
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn token(output: &str) -> anyhow::Result<String> {
+pub(super) fn token(output: &str) -> anyhow::Result<String> {
     output
         .lines()
         .find(|l| l.starts_with("mmb_"))
@@ -189,6 +190,8 @@ pub(crate) fn start(options: &Options) -> anyhow::Result<Running> {
         super::cards::DEMO_PIN
     );
     start_box(&mut running, &token1)?;
+    super::cards::start_shelter_dock(&mut running)?;
+    super::stations::start(&mut running)?;
     render_screens(&running)?;
     Ok(running)
 }
@@ -461,13 +464,15 @@ fn add_family(running: &Running) -> anyhow::Result<()> {
 }
 
 /// The box daemon's configuration for demo-0001: the virtual TV, its card
-/// buttons forwarded to the card dock and the cards read through pcscd, and
+/// buttons forwarded to the card dock and the cards read through pcscd (its
+/// reader only: the shelter station has the other), and
 /// the center's clock offset file, so that the TV's "today" moves with
 /// `--advance` too.
 fn box_config(center_url: &str, token: &str, ports: Ports) -> String {
     let (tv_port, dock_port) = (ports.tv, ports.dock);
+    let reader = super::stations::TV_READER;
     format!(
-        "device_id = \"demo-0001\"\ncenter_url = \"{center_url}\"\ntoken = \"{token}\"\ndata_dir = \".\"\n\n[display]\nbackend = \"virtual\"\nlisten = \"127.0.0.1:{tv_port}\"\nsize = \"1280x720\"\ncard_dock = \"http://127.0.0.1:{dock_port}\"\n\n[sync]\ninterval_s = 5\n\n[card]\nreader = \"pcsc\"\n\n# Demo only: the box's time moves with `cargo xtask demo --advance`.\n[clock]\noffset_file = \"../clock-offset\"\n"
+        "device_id = \"demo-0001\"\ncenter_url = \"{center_url}\"\ntoken = \"{token}\"\ndata_dir = \".\"\n\n[display]\nbackend = \"virtual\"\nlisten = \"127.0.0.1:{tv_port}\"\nsize = \"1280x720\"\ncard_dock = \"http://127.0.0.1:{dock_port}\"\n\n[sync]\ninterval_s = 5\n\n[card]\nreader = \"pcsc\"\nreaders = [\"{reader}\"]\n\n# Demo only: the box's time moves with `cargo xtask demo --advance`.\n[clock]\noffset_file = \"../clock-offset\"\n"
     )
 }
 

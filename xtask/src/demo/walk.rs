@@ -13,7 +13,18 @@
 //! 4. the dashboard's resident page shows the new check-in;
 //! 5. the clock moves three days on (as `--advance 3d` does);
 //! 6. the dashboard's alert queue shows 山田 花子's 記録が途絶えています, and
-//!    the nurse's alert mail about it arrives.
+//!    the nurse's alert mail about it arrives;
+//! 7. at the school station (南部小学校, its place and roster from the
+//!    center), 山田 ゆい's trial card (the page's button, handed straight to
+//!    the station) is confirmed, and her mother's mail
+//!    「山田 ゆいさんが 南部小学校 に … にタッチしました」 arrives;
+//! 8. an incident opens (`admin incident open --name 台風10号`);
+//! 9. at the shelter station (南部中学校体育館), 山田 花子's My Number card
+//!    goes in from the shelter's card dock (vpcd's second reader, read
+//!    through pcscd without a PIN) and is confirmed;
+//! 10. the safety list `/dashboard/incidents/{id}` shows her 確認済み while
+//!     山田 太郎 stays 未確認, and her daughter's mail
+//!     「山田 花子さんが 南部中学校体育館 で確認されました」 arrives.
 
 use std::time::{Duration, Instant};
 
@@ -22,6 +33,7 @@ use mail_parser::MessageParser;
 
 use super::cards::{DEMO_PIN, MY_NUMBER_CARD};
 use super::http::{Client, Page};
+use super::stations::{CHILD, GUARDIAN, SCHOOL, SHELTER};
 use super::system::{FAMILY, RESIDENTS, Running};
 use super::{DEMO_PASSWORD, NURSE_EMAIL, NURSE_LOGIN};
 
@@ -345,6 +357,7 @@ pub(crate) fn run(demo: &Running) -> anyhow::Result<()> {
         |_, text| text.contains(name) && text.contains(MISSED),
     )?;
     println!("  mail #{id} to {NURSE_EMAIL}: {subject}");
+    stations(demo)?;
     println!(
         "walk: every step happened ({} s)",
         started.elapsed().as_secs()
@@ -352,9 +365,176 @@ pub(crate) fn run(demo: &Running) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Waits for a station's page to show `screen` with `text` in its title
+/// or lines.
+fn wait_for_station(port: u16, what: &str, screen: &str, text: &str) -> anyhow::Result<()> {
+    wait_for(what, Duration::from_secs(20), || {
+        let state = tv_state(port)?;
+        let shows = state["title"].as_str().is_some_and(|t| t.contains(text))
+            || state["text"].as_array().is_some_and(|lines| {
+                lines
+                    .iter()
+                    .any(|l| l.as_str().is_some_and(|l| l.contains(text)))
+            });
+        Ok(if state["screen"] == screen && shows {
+            Ok(())
+        } else {
+            Err(state.to_string())
+        })
+    })
+}
+
+/// The safety list's row of `name`: its status (確認済み, 未確認, …).
+fn safety_status(page: &str, name: &str) -> Option<String> {
+    let table = &page[page.find("id=\"safety\"")?..];
+    let row = table
+        .split("<tr")
+        .find(|row| row.contains(&format!("<strong>{name}</strong>")))?;
+    let at = row.find("<strong>")? + "<strong>".len();
+    let rest = &row[at..];
+    Some(rest[..rest.find("</strong>")?].to_owned())
+}
+
+/// Steps 7 to 10: the school station, an incident, the shelter station
+/// and the safety list.
+fn stations(demo: &Running) -> anyhow::Result<()> {
+    let p = demo.ports;
+    let (child, _, child_uid) = CHILD;
+    let (_, guardian_email, _) = GUARDIAN;
+    let (name, ..) = RESIDENTS[0];
+    let (other, ..) = RESIDENTS[1];
+    let (_, _, family_email, _, _) = FAMILY[0];
+
+    step(
+        7,
+        "at the school station, 山田 ゆい's trial card is confirmed; her mother's mail arrives",
+    );
+    wait_for_station(
+        p.school,
+        "the school station's idle screen with its place from the center",
+        "StationIdle",
+        SCHOOL.1,
+    )?;
+    wait_for(
+        "her card among the school page's buttons (the roster)",
+        Duration::from_secs(20),
+        || {
+            let state = tv_state(p.school)?;
+            let offered = state["cards"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|card| card[1] == child_uid));
+            Ok(if offered {
+                Ok(())
+            } else {
+                Err(state.to_string())
+            })
+        },
+    )?;
+    let mail_before = last_mail(p.mailbox)?;
+    let mut school = Client::new(p.school);
+    post_ok(&mut school, &format!("/card/insert/{child_uid}"))?;
+    wait_for_station(
+        p.school,
+        "her confirmation at the school",
+        "StationConfirmed",
+        &format!("{child}さん"),
+    )?;
+    post_ok(&mut school, "/card/remove")?;
+    let (id, subject) = wait_for_mail(
+        p.mailbox,
+        "the guardian's tap mail",
+        mail_before,
+        guardian_email,
+        |subject, text| {
+            let said = format!("{child}さんが {} に ", SCHOOL.1);
+            (subject.contains(&said) || text.contains(&said))
+                && (subject.contains("にタッチしました") || text.contains("にタッチしました"))
+        },
+    )?;
+    println!("  mail #{id} to {guardian_email}: {subject}");
+
+    step(8, "an incident opens (admin incident open --name 台風10号)");
+    let opened = demo.center(&["admin", "incident", "open", "--name", "台風10号"])?;
+    let incident: u64 = opened
+        .split_whitespace()
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .with_context(|| format!("no incident number in `{}`", opened.trim()))?;
+    println!("  {}", opened.trim());
+
+    step(
+        9,
+        "at the shelter station, 山田 花子's My Number card is confirmed (read through pcscd, no PIN)",
+    );
+    wait_for_station(
+        p.shelter,
+        "the shelter station's idle screen with its place",
+        "StationIdle",
+        SHELTER.1,
+    )?;
+    let mail_before = last_mail(p.mailbox)?;
+    let mut shelter = Client::new(p.shelter);
+    post_ok(&mut shelter, &format!("/dock/insert/{MY_NUMBER_CARD}"))?;
+    wait_for_station(
+        p.shelter,
+        "her confirmation at the shelter",
+        "StationConfirmed",
+        &format!("{name}さん"),
+    )?;
+    post_ok(&mut shelter, "/dock/remove")?;
+
+    step(
+        10,
+        "the safety list shows her 確認済み, 山田 太郎 未確認; her daughter's mail arrives",
+    );
+    let path = format!("/dashboard/incidents/{incident}");
+    wait_for(
+        "her 確認済み on the safety list",
+        Duration::from_secs(30),
+        || {
+            let mut web = sign_in(p.center)?;
+            let page = get_ok(&mut web, &path)?.text();
+            let (hers, his) = (safety_status(&page, name), safety_status(&page, other));
+            Ok(
+                if hers.as_deref() == Some("確認済み")
+                    && his.as_deref().is_some_and(|s| s.starts_with("未確認"))
+                {
+                    Ok(())
+                } else {
+                    Err(format!("{name}: {hers:?}, {other}: {his:?}"))
+                },
+            )
+        },
+    )?;
+    println!("  {path}: {name} 確認済み, {other} 未確認");
+    let (id, subject) = wait_for_mail(
+        p.mailbox,
+        "the family's arrival mail",
+        mail_before,
+        family_email,
+        |subject, text| {
+            let said = format!("{name}さんが {} で確認されました", SHELTER.1);
+            subject.contains(&said) || text.contains(&said)
+        },
+    )?;
+    println!("  mail #{id} to {family_email}: {subject}");
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::has_missed_alert;
+    use super::{has_missed_alert, safety_status};
+
+    #[test]
+    fn the_safety_list_gives_each_resident_a_status() {
+        let page = "<h2>x</h2><table id=\"safety\"><tr><td><strong>未確認</strong></td><td><strong>山田 太郎</strong></td></tr><tr class=\"ok\"><td><strong>確認済み</strong></td><td><strong>山田 花子</strong><br></td></tr></table>";
+        assert_eq!(
+            safety_status(page, "山田 花子").as_deref(),
+            Some("確認済み")
+        );
+        assert_eq!(safety_status(page, "山田 太郎").as_deref(), Some("未確認"));
+        assert_eq!(safety_status(page, "佐藤 トメ"), None);
+    }
 
     #[test]
     fn a_queue_row_names_the_resident_and_the_alert() {
