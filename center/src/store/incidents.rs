@@ -374,12 +374,17 @@ pub struct SafetyPage {
 }
 
 /// The first `n` residents of the safety list of `districts` during
-/// `incident`, and its counts, without bringing the whole town into
-/// memory: SQLite orders by the status [`crate::safety::assess`] gives and
-/// by age and reading, keeping `n` plus the residents with open alerts
-/// (whose order among themselves only the alerts decide); the caller ranks
-/// those exactly. The status here must stay the one `assess` gives: a
-/// test compares the two.
+/// `incident`, and its counts, without sorting the whole town.
+///
+/// While at least `n` residents have shown no sign at all (the common case
+/// in the first hours), the head is those silent ones in age order, read
+/// by walking the `residents_age` index until `n` are found, with the few
+/// residents that have open alerts or a nurse's 不在 beside them; the
+/// caller ranks these exactly ([`crate::safety::first`]). Otherwise SQLite
+/// orders the whole list by the status [`crate::safety::assess`] gives,
+/// and by age and reading, and keeps `n` plus those with open alerts. The
+/// statuses here must stay the ones `assess` gives: a test compares the
+/// two for every cut of a mixed list.
 pub fn safety_page(
     conn: &Connection,
     incident: &Incident,
@@ -406,6 +411,13 @@ pub fn safety_page(
             .map(|(id, _)| id),
     );
     let alerted = json_ids(known.alerts.keys());
+    let special = json_ids(
+        known
+            .shelter
+            .keys()
+            .chain(known.nurse.keys())
+            .chain(known.alerts.keys()),
+    );
     let districts = districts.map(|ds| serde_json::to_string(ds).unwrap_or_else(|_| "[]".into()));
     let (total, confirmed): (i64, i64) = conn
         .prepare_cached(
@@ -416,30 +428,75 @@ pub fn safety_page(
         .query_row(params![districts, since, confirming], |row| {
             Ok((row.get(0)?, row.get::<_, f64>(1)? as i64))
         })?;
-    let limit = i64::try_from(n + known.alerts.len()).unwrap_or(i64::MAX);
     let mut rows = Vec::new();
-    for row in conn
-        .prepare_cached(
+    // The silent without an alert or a nurse's record, oldest first: those
+    // with a birth date in the index's order, then those without.
+    let limit = i64::try_from(n).unwrap_or(i64::MAX);
+    for (born, order) in [
+        ("r.birth_date IS NOT NULL", "r.birth_date, r.kana, r.id"),
+        ("r.birth_date IS NULL", "r.kana, r.id"),
+    ] {
+        let wanted = limit - i64::try_from(rows.len()).unwrap_or(i64::MAX);
+        if wanted <= 0 {
+            break;
+        }
+        let sql = format!(
             "SELECT r.id, r.kana, r.birth_date, r.last_check_in_at, b.last_key_at
-               FROM residents r LEFT JOIN boxes b ON b.id = r.box_id
-              WHERE ?1 IS NULL OR r.district IN (SELECT value FROM json_each(?1))
-              ORDER BY CASE WHEN r.last_check_in_at >= ?2 OR r.id IN (SELECT value FROM json_each(?3)) THEN 3
-                            WHEN r.id IN (SELECT value FROM json_each(?4)) THEN 1
-                            WHEN b.last_key_at >= ?2 THEN 2
-                            ELSE 0 END,
-                       r.id IN (SELECT value FROM json_each(?5)) DESC,
-                       r.birth_date IS NULL, r.birth_date, r.kana, r.id
-              LIMIT ?6",
-        )?
-        .query_map(
-            params![districts, since, confirming, absent, alerted, limit],
-            own_columns,
-        )?
-    {
-        rows.push(known.row(row?));
+               FROM residents r INDEXED BY residents_age LEFT JOIN boxes b ON b.id = r.box_id
+              WHERE {born}
+                AND (?1 IS NULL OR r.district IN (SELECT value FROM json_each(?1)))
+                AND (r.last_check_in_at IS NULL OR r.last_check_in_at < ?2)
+                AND (b.last_key_at IS NULL OR b.last_key_at < ?2)
+                AND r.id NOT IN (SELECT value FROM json_each(?3))
+              ORDER BY {order} LIMIT ?4"
+        );
+        for row in conn
+            .prepare_cached(&sql)?
+            .query_map(params![districts, since, special, wanted], own_columns)?
+        {
+            rows.push(row?);
+        }
+    }
+    if rows.len() >= n {
+        // Beside them: those with open alerts or a nurse's record (the
+        // alerted silent come first; 不在 comes next when few are silent).
+        for row in conn
+            .prepare_cached(
+                "SELECT r.id, r.kana, r.birth_date, r.last_check_in_at, b.last_key_at
+                   FROM residents r LEFT JOIN boxes b ON b.id = r.box_id
+                  WHERE r.id IN (SELECT value FROM json_each(?2))
+                    AND (?1 IS NULL OR r.district IN (SELECT value FROM json_each(?1)))",
+            )?
+            .query_map(params![districts, special], own_columns)?
+        {
+            rows.push(row?);
+        }
+    } else {
+        rows.clear();
+        let limit = i64::try_from(n + known.alerts.len()).unwrap_or(i64::MAX);
+        for row in conn
+            .prepare_cached(
+                "SELECT r.id, r.kana, r.birth_date, r.last_check_in_at, b.last_key_at
+                   FROM residents r LEFT JOIN boxes b ON b.id = r.box_id
+                  WHERE ?1 IS NULL OR r.district IN (SELECT value FROM json_each(?1))
+                  ORDER BY CASE WHEN r.last_check_in_at >= ?2 OR r.id IN (SELECT value FROM json_each(?3)) THEN 3
+                                WHEN r.id IN (SELECT value FROM json_each(?4)) THEN 1
+                                WHEN b.last_key_at >= ?2 THEN 2
+                                ELSE 0 END,
+                           r.id IN (SELECT value FROM json_each(?5)) DESC,
+                           r.birth_date IS NULL, r.birth_date, r.kana, r.id
+                  LIMIT ?6",
+            )?
+            .query_map(
+                params![districts, since, confirming, absent, alerted, limit],
+                own_columns,
+            )?
+        {
+            rows.push(row?);
+        }
     }
     Ok(SafetyPage {
-        rows,
+        rows: rows.into_iter().map(|r| known.row(r)).collect(),
         total: usize::try_from(total).unwrap_or(0),
         confirmed: usize::try_from(confirmed).unwrap_or(0),
     })

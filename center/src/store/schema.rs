@@ -525,6 +525,9 @@ CREATE INDEX safety_checks_incident ON safety_checks(incident_id, resident_id, a
 -- corrected for its clock): a sign of life on the safety list.
 ALTER TABLE heartbeats ADD COLUMN last_key_at INTEGER;
 ALTER TABLE boxes ADD COLUMN last_key_at INTEGER;
+-- The safety list's order among the silent: the oldest first, then by
+-- reading (columns a check-in never changes, so ingest pays nothing).
+CREATE INDEX residents_age ON residents(birth_date, kana, id);
 
 -- Guardian mail (children's taps) and shelter arrivals (guardians and
 -- family contacts) in the outbox.
